@@ -1,0 +1,118 @@
+"""Pure functions from a score matrix to a mutual-information estimate in nats.
+
+A score matrix ``scores`` is a float tensor [n, n] with ``scores[i, j] = log g(x_i, y_j)`` and the
+n positive pairs on the diagonal. Every bound returns a 0-dim tensor (nats) that is also a
+training objective to maximise. This package imports nothing else of infobound.
+
+Example:
+    >>> import torch
+    >>> from infobound import bounds
+    >>> scores = torch.randn(128, 128)
+    >>> bounds.ml_cpc(scores, alpha=0.01)            # doctest: +SKIP
+    >>> bounds.get("smile")(scores, clip=5.0)        # by name, for configs and CLIs
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from torch import Tensor
+
+from ._checks import check_scores
+from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit
+from .divergences import DIVERGENCES, FDivergence, available_divergences, get_divergence
+from .fdiv import f_divergence
+from .variational import MovingAverage, dv, interpolated, js, js_fgan, log_mean_exp_offdiag, mine, nwj, smile, tuba
+
+
+class BoundFn(Protocol):
+    """Every registered bound: ``fn(scores, **hyper_parameters) -> 0-dim tensor in nats``."""
+
+    def __call__(self, scores: Tensor, /, **kwargs: Any) -> Tensor: ...
+
+
+@dataclass(frozen=True)
+class BoundInfo:
+    """What the library knows about a registered bound.
+
+    Attributes:
+        name: registry name.
+        fn: the function.
+        valid_lower_bound: True when the expectation of the estimate never exceeds the true MI
+            (α-CPC with α < 1 is the counter-example).
+        stateful: True when the caller must keep state across steps (MINE's moving average).
+        in_nats: False for f-divergence bounds other than KL (they bound another f-information).
+    """
+
+    name: str
+    fn: BoundFn
+    valid_lower_bound: bool = True
+    stateful: bool = False
+    in_nats: bool = True
+
+
+_REGISTRY: dict[str, BoundInfo] = {}
+_ALIASES = {"cpc": "infonce", "nce": "infonce", "mlcpc": "ml_cpc", "ml-cpc": "ml_cpc", "alpha-cpc": "alpha_cpc",
+            "fdiv": "f_divergence", "f-divergence": "f_divergence"}
+
+
+def register(name: str, fn: BoundFn, *, valid_lower_bound: bool = True, stateful: bool = False,
+             in_nats: bool = True, overwrite: bool = False) -> BoundFn:
+    """Add a bound to the registry so every user-facing option can take it by name."""
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(f"bound {name!r} is already registered; pass overwrite=True to replace it")
+    _REGISTRY[name] = BoundInfo(name, fn, valid_lower_bound, stateful, in_nats)
+    return fn
+
+
+def _canonical(name: str) -> str:
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key).replace("-", "_")
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown bound {name!r}; expected one of {available()}")
+    return key
+
+
+def get(name: str) -> BoundFn:
+    """The bound function registered under ``name`` (aliases: cpc/nce → infonce)."""
+    return _REGISTRY[_canonical(name)].fn
+
+
+def info(name: str) -> BoundInfo:
+    """Registry metadata of a bound (validity, statefulness, units)."""
+    return _REGISTRY[_canonical(name)]
+
+
+def available() -> list[str]:
+    """Names of all registered bounds."""
+    return sorted(_REGISTRY)
+
+
+def ceiling(name: str, n: int, **kwargs: Any) -> float:
+    """The largest value a bound can return on a batch of n (inf where there is none).
+
+    InfoNCE is capped at log n; ML-CPC and α-CPC at log(n/α); the others are unbounded above.
+    """
+    key = _canonical(name)
+    if key == "infonce":
+        return math.log(n)
+    if key in ("ml_cpc", "alpha_cpc"):
+        return math.log(n / float(kwargs.get("alpha", 1.0)))
+    return math.inf
+
+
+for _name, _fn in [("infonce", infonce), ("ml_cpc", ml_cpc), ("nwj", nwj), ("tuba", tuba), ("dv", dv),
+                   ("js", js), ("smile", smile), ("interpolated", interpolated)]:
+    register(_name, _fn)
+register("alpha_cpc", alpha_cpc, valid_lower_bound=False)
+register("mine", mine, stateful=True)
+register("f_divergence", f_divergence, in_nats=False)
+
+__all__ = [
+    "BoundFn", "BoundInfo", "DIVERGENCES", "FDivergence", "MovingAverage", "alpha_cpc", "available",
+    "available_divergences", "ceiling", "check_scores", "dv", "f_divergence", "get", "get_divergence", "info",
+    "infonce", "infonce_explicit", "interpolated", "js", "js_fgan", "log_mean_exp_offdiag", "mine",
+    "ml_cpc", "ml_cpc_explicit", "nwj", "register", "smile", "tuba",
+]

@@ -1,0 +1,58 @@
+"""The ``infobound`` command line: thin dispatch, no maths.
+
+Each command is a typed Python function; jsonargparse turns its signature and docstring into
+flags and adds ``--config FILE.yaml`` (any flag can live in the file) and ``--print_config``.
+Commands are imported lazily so that ``infobound estimate`` does not pay for Lightning.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Callable
+
+# command -> "module:function"; "bench" holds the benchmark verbs.
+COMMANDS: dict[str, str] = {
+    "estimate": "infobound.estimate.command:estimate_command",
+}
+BENCHMARKS: dict[str, str] = {}
+
+
+def _load(target: str) -> Callable[..., object]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _usage() -> str:
+    lines = ["usage: infobound COMMAND [--help] [--config FILE] [options]", "", "commands:"]
+    lines += [f"  {name}" for name in sorted(COMMANDS)]
+    lines += ["  bench BENCHMARK   (" + ", ".join(sorted(BENCHMARKS)) + ")"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``infobound`` console script."""
+    from jsonargparse import CLI
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return
+    command, rest = args[0], args[1:]
+    if command == "bench":
+        if not rest or rest[0] in ("-h", "--help"):
+            print("usage: infobound bench BENCHMARK [options]\nbenchmarks: " + ", ".join(sorted(BENCHMARKS)))
+            return
+        name, rest = rest[0], rest[1:]
+        if name not in BENCHMARKS:
+            raise SystemExit(f"infobound bench: unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}")
+        target = BENCHMARKS[name]
+    elif command in COMMANDS:
+        target = COMMANDS[command]
+    else:
+        raise SystemExit(f"infobound: unknown command {command!r}\n\n{_usage()}")
+    CLI(_load(target), args=rest, as_positional=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Neural building blocks: MLPs, encoders, heads, flows."""
+
+from .mlp import mlp
+
+__all__ = ["mlp"]
