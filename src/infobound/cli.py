@@ -15,7 +15,9 @@ from typing import Callable
 COMMANDS: dict[str, str] = {
     "estimate": "infobound.estimate.command:estimate_command",
 }
-BENCHMARKS: dict[str, str] = {}
+BENCHMARKS: dict[str, str] = {
+    "suite": "infobound.bench.suite:main",
+}
 
 
 def _load(target: str) -> Callable[..., object]:
