@@ -39,12 +39,39 @@ def _neural(**options: Any) -> EstimatorFn:
     return run
 
 
+def _external(kind: str) -> EstimatorFn:
+    """Other toolkits' default neural estimators, for side-by-side error tables.
+
+    They import lazily and only where installed (bmi needs JAX 0.4.33, torch-mist numpy < 2, so
+    each usually lives in its own environment; see docs/suite.md). Both run with their defaults.
+    """
+
+    def run(x: Any, y: Any, seed: int) -> EstimateResult:
+        start = time.perf_counter()
+        if kind.startswith("bmi-"):
+            import bmi
+
+            cls = {"bmi-infonce": bmi.estimators.InfoNCEEstimator, "bmi-nwj": bmi.estimators.NWJEstimator,
+                   "bmi-dv": bmi.estimators.DonskerVaradhanEstimator, "bmi-mine": bmi.estimators.MINEEstimator}[kind]
+            value = cls(verbose=False, seed=seed).estimate(x, y)
+        else:
+            import torch
+            from torch_mist import estimate_mi as mist_estimate_mi
+
+            torch.manual_seed(seed)
+            value = mist_estimate_mi(data=(x, y), verbose=False)[0]
+        return EstimateResult(float(value), method=kind, n_samples=len(x), seconds=time.perf_counter() - start)
+
+    return run
+
+
 ESTIMATORS: dict[str, EstimatorFn] = {
     "ksg-k3": lambda x, y, seed: ksg(x, y, k=3, seed=seed),
     "ksg-k10": lambda x, y, seed: ksg(x, y, k=10, seed=seed),
     "gaussian": lambda x, y, seed: gaussian(x, y),
     "histogram": lambda x, y, seed: histogram(x, y),
     "neural": _neural(),
+    **{name: _external(name) for name in ("bmi-infonce", "bmi-nwj", "bmi-dv", "bmi-mine", "torch-mist")},
 }
 """Estimators by name; add your own with :func:`register_estimator`."""
 
