@@ -1,0 +1,23 @@
+"""Offline datasets, local-path loaders and batched on-device augmentations."""
+
+from .augment import ImageAugment, SignalAugment, build_augmentation
+from .datasets import (
+    DATASETS,
+    DatasetSplits,
+    IndexedTensorDataset,
+    available_datasets,
+    load_cifar10,
+    load_cifar100,
+    load_dataset,
+    load_digits,
+    load_mnist1d,
+    load_npy,
+    load_stl10,
+    to_float,
+)
+
+__all__ = [
+    "DATASETS", "DatasetSplits", "IndexedTensorDataset", "ImageAugment", "SignalAugment", "available_datasets",
+    "build_augmentation", "load_cifar10", "load_cifar100", "load_dataset", "load_digits", "load_mnist1d",
+    "load_npy", "load_stl10", "to_float",
+]

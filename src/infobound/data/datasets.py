@@ -1,0 +1,269 @@
+"""Offline datasets behind one loader: ``load_dataset(name, data_dir=None, seed=0, **kw) -> DatasetSplits``.
+
+Nothing here touches the network. MNIST-1D is generated locally by the ``mnist1d`` package's
+``make_dataset`` (never its pickle download), sklearn's digits ship inside scikit-learn, and
+CIFAR-10/100, STL-10 and ``.npy`` arrays are read from a directory the user names; when the files
+are not there the error says which files were looked for and where to get them.
+
+Storage conventions (``DatasetSplits.x_*``):
+
+- signals (``mnist1d``): float32 ``[N, L]`` (L = 40), zero mean and unit variance over the set;
+- small images (``digits``): float32 ``[N, 1, 8, 8]`` in [0, 1];
+- large images (``cifar10``, ``cifar100``, ``stl10``): **uint8** ``[N, 3, H, W]`` to keep memory at a
+  quarter; :func:`to_float` turns a batch into float32 in [0, 1] on whatever device it sits;
+- ``npy``: whatever dtype/shape the files hold (uint8 stays uint8, everything else becomes float32).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """A dataset's train and test split as tensors (labels are int64 class indices)."""
+
+    x_train: Tensor
+    y_train: Tensor
+    x_test: Tensor
+    y_test: Tensor
+    num_classes: int
+    name: str
+
+    def __post_init__(self) -> None:
+        if len(self.x_train) != len(self.y_train) or len(self.x_test) != len(self.y_test):
+            raise ValueError(f"{self.name}: inputs and labels differ in length "
+                             f"({len(self.x_train)}/{len(self.y_train)} train, {len(self.x_test)}/{len(self.y_test)} test)")
+        if tuple(self.x_train.shape[1:]) != tuple(self.x_test.shape[1:]):
+            raise ValueError(f"{self.name}: train and test inputs differ in shape "
+                             f"({tuple(self.x_train.shape[1:])} vs {tuple(self.x_test.shape[1:])})")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one example, e.g. ``(40,)`` for MNIST-1D or ``(3, 32, 32)`` for CIFAR."""
+        return tuple(self.x_train.shape[1:])
+
+
+class IndexedTensorDataset(Dataset):
+    """``(x[i], y[i], i)`` triples: the index lets memory banks (CRD, instance discrimination) find a sample's slot."""
+
+    def __init__(self, x: Tensor, y: Tensor) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor, int]:
+        return self.x[index], self.y[index], index
+
+
+def to_float(x: Tensor) -> Tensor:
+    """uint8 images → float32 in [0, 1]; float inputs pass through unchanged."""
+    return x.float().div_(255.0) if x.dtype == torch.uint8 else x
+
+
+def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Stratified random train/test split (scikit-learn), reproducible from ``seed``."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"`test_fraction` must lie in (0, 1), got {test_fraction}")
+    return tuple(train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y))
+
+
+def _labels(y: np.ndarray) -> Tensor:
+    return torch.as_tensor(np.asarray(y).astype(np.int64))
+
+
+# --------------------------------------------------------------------------------------- generated
+
+
+def load_mnist1d(num_samples: int = 10000, seed: int = 0, train_split: float = 0.8, **overrides: object) -> DatasetSplits:
+    """MNIST-1D generated locally (Greydanus 2020): 10 classes of 40-sample 1-D signals.
+
+    ``num_samples`` examples (a multiple of 10 is used: the generator makes ``num_samples // 10`` per
+    class) split ``train_split`` / rest; 10,000 → 8,000 / 2,000 in about 4 s. ``seed`` drives the
+    generator (the package's own default is 42); other generator arguments (``corr_noise_scale``,
+    ``shuffle_seq``, ...) can be overridden by keyword. The generator uses NumPy's global RNG; its
+    state is restored afterwards so that loading data has no side effect on the caller.
+    """
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    if num_samples < 20:
+        raise ValueError(f"`num_samples` must be >= 20 (two per class), got {num_samples}")
+    args = get_dataset_args()
+    unknown = set(overrides) - set(vars(args))
+    if unknown:
+        raise ValueError(f"unknown MNIST-1D generator argument(s) {sorted(unknown)}; known: {sorted(vars(args))}")
+    for key, value in {**overrides, "num_samples": num_samples, "seed": seed, "train_split": train_split}.items():
+        setattr(args, key, value)
+    state = np.random.get_state()
+    try:
+        data = make_dataset(args)  # local generation: never get_dataset(), which downloads a pickle
+    finally:
+        np.random.set_state(state)
+    return DatasetSplits(
+        x_train=torch.as_tensor(data["x"], dtype=torch.float32), y_train=_labels(data["y"]),
+        x_test=torch.as_tensor(data["x_test"], dtype=torch.float32), y_test=_labels(data["y_test"]),
+        num_classes=10, name="mnist1d")
+
+
+def load_digits(seed: int = 0, test_fraction: float = 0.2) -> DatasetSplits:
+    """scikit-learn's 1,797 handwritten 8×8 digits as ``[N, 1, 8, 8]`` in [0, 1], stratified split by ``seed``.
+
+    Too easy for full-label probes (raw pixels reach ≈ 0.97): use :func:`infobound.eval.few_label_probe`.
+    """
+    from sklearn.datasets import load_digits as sk_digits
+
+    bunch = sk_digits()
+    x = (bunch.images / 16.0).astype(np.float32)[:, None]
+    x_tr, x_te, y_tr, y_te = _split(x, bunch.target, test_fraction, seed)
+    return DatasetSplits(torch.as_tensor(x_tr), _labels(y_tr), torch.as_tensor(x_te), _labels(y_te), 10, "digits")
+
+
+# ------------------------------------------------------------------------------------- local files
+
+
+def _require_dir(data_dir: str | Path | None, name: str) -> Path:
+    if data_dir is None:
+        raise FileNotFoundError(f"dataset {name!r} is read from a local directory: pass data_dir (CLI: --data-dir PATH)")
+    path = Path(data_dir).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"dataset {name!r}: data directory {str(path)!r} does not exist")
+    return path
+
+
+def _find(root: Path, name: str, layouts: dict[str, list[str]], hint: str) -> tuple[str, Path]:
+    """The first layout whose files all exist, looked for in ``root`` and ``root/<folder>``."""
+    tried = []
+    for layout, files in layouts.items():
+        folder, *names = files
+        for base in (root / folder, root):
+            if all((base / f).is_file() for f in names):
+                return layout, base
+            tried.append(str(base / names[0]))
+    raise FileNotFoundError(f"dataset {name!r} not found under {str(root)!r}; looked for {', '.join(tried)}. {hint}")
+
+
+def _unpickle(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return pickle.load(fh, encoding="latin1")
+
+
+def _cifar(data_dir: str | Path | None, name: str) -> DatasetSplits:
+    root = _require_dir(data_dir, name)
+    if name == "cifar10":
+        layouts = {
+            "python": ["cifar-10-batches-py", *[f"data_batch_{i}" for i in range(1, 6)], "test_batch"],
+            "binary": ["cifar-10-batches-bin", *[f"data_batch_{i}.bin" for i in range(1, 6)], "test_batch.bin"],
+        }
+        url, classes = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", 10
+    else:
+        layouts = {"python": ["cifar-100-python", "train", "test"], "binary": ["cifar-100-binary", "train.bin", "test.bin"]}
+        url, classes = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", 100
+    layout, base = _find(root, name, layouts, f"Download and unpack {url} there.")
+    train_files, test_file = layouts[layout][1:-1], layouts[layout][-1]
+
+    def read(fname: str) -> tuple[np.ndarray, np.ndarray]:
+        if layout == "python":
+            d = _unpickle(base / fname)
+            y = d["labels"] if name == "cifar10" else d["fine_labels"]
+            return np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32), np.asarray(y)
+        raw = np.fromfile(base / fname, dtype=np.uint8)
+        label_bytes = 1 if name == "cifar10" else 2  # CIFAR-100 binary: coarse label, fine label
+        rec = raw.reshape(-1, label_bytes + 3072)
+        return rec[:, label_bytes:].reshape(-1, 3, 32, 32), rec[:, label_bytes - 1]
+
+    parts = [read(f) for f in train_files]
+    x_tr, y_tr = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    x_te, y_te = read(test_file)
+    return DatasetSplits(torch.from_numpy(x_tr.copy()), _labels(y_tr), torch.from_numpy(x_te.copy()), _labels(y_te),
+                         classes, name)
+
+
+def load_cifar10(data_dir: str | Path | None = None, seed: int = 0) -> DatasetSplits:
+    """CIFAR-10 from ``data_dir`` (``cifar-10-batches-py/`` pickles or ``cifar-10-batches-bin/``), uint8 ``[N, 3, 32, 32]``."""
+    return _cifar(data_dir, "cifar10")
+
+
+def load_cifar100(data_dir: str | Path | None = None, seed: int = 0) -> DatasetSplits:
+    """CIFAR-100 (fine labels) from ``data_dir`` (``cifar-100-python/`` or ``cifar-100-binary/``), uint8 ``[N, 3, 32, 32]``."""
+    return _cifar(data_dir, "cifar100")
+
+
+def load_stl10(data_dir: str | Path | None = None, seed: int = 0) -> DatasetSplits:
+    """STL-10's labelled splits from ``data_dir/stl10_binary/`` (5,000 / 8,000 images, uint8 ``[N, 3, 96, 96]``).
+
+    The binary files store each image column-major; labels 1..10 become 0..9. The 100,000 unlabelled
+    images are not loaded (2.7 GB as uint8).
+    """
+    root = _require_dir(data_dir, "stl10")
+    names = ["train_X.bin", "train_y.bin", "test_X.bin", "test_y.bin"]
+    _, base = _find(root, "stl10", {"binary": ["stl10_binary", *names]},
+                    "Download and unpack http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz there.")
+
+    def read(split: str) -> tuple[Tensor, Tensor]:
+        x = np.fromfile(base / f"{split}_X.bin", dtype=np.uint8).reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)
+        y = np.fromfile(base / f"{split}_y.bin", dtype=np.uint8).astype(np.int64) - 1
+        return torch.from_numpy(np.ascontiguousarray(x)), torch.as_tensor(y)
+
+    (x_tr, y_tr), (x_te, y_te) = read("train"), read("test")
+    return DatasetSplits(x_tr, y_tr, x_te, y_te, 10, "stl10")
+
+
+def load_npy(data_dir: str | Path | None = None, seed: int = 0, test_fraction: float = 0.2) -> DatasetSplits:
+    """Arrays from ``data_dir``: ``x.npy`` + ``y.npy`` (split stratified by ``seed``), or ``x_train.npy``,
+    ``y_train.npy``, ``x_test.npy``, ``y_test.npy``. Labels must be integer classes; uint8 inputs stay uint8."""
+    root = _require_dir(data_dir, "npy")
+    layout, base = _find(root, "npy", {"split": [".", "x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"],
+                                       "whole": [".", "x.npy", "y.npy"]},
+                         "Save your inputs and integer labels with numpy.save.")
+    load = lambda f: np.load(base / f, allow_pickle=False)  # noqa: E731
+    if layout == "split":
+        x_tr, y_tr, x_te, y_te = (load(f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"))
+    else:
+        x_tr, x_te, y_tr, y_te = _split(load("x.npy"), load("y.npy"), test_fraction, seed)
+    for y in (y_tr, y_te):
+        if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1 or (len(y) and y.min() < 0):
+            raise ValueError("npy: labels must be a 1-d array of non-negative integer classes")
+    cast = lambda x: torch.from_numpy(np.ascontiguousarray(x if x.dtype == np.uint8 else x.astype(np.float32)))  # noqa: E731
+    num_classes = int(max(y_tr.max(initial=0), y_te.max(initial=0))) + 1
+    return DatasetSplits(cast(x_tr), _labels(y_tr), cast(x_te), _labels(y_te), num_classes, "npy")
+
+
+DATASETS: dict[str, Callable[..., DatasetSplits]] = {
+    "mnist1d": load_mnist1d,
+    "digits": load_digits,
+    "npy": load_npy,
+    "cifar10": load_cifar10,
+    "cifar100": load_cifar100,
+    "stl10": load_stl10,
+}
+_LOCAL = {"npy", "cifar10", "cifar100", "stl10"}
+
+
+def available_datasets() -> list[str]:
+    return sorted(DATASETS)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, seed: int = 0, **kwargs: object) -> DatasetSplits:
+    """Load a dataset by name; ``data_dir`` is required for the local-file ones (npy, cifar10/100, stl10).
+
+    ``seed`` is the data seed (MNIST-1D generation, digits/npy split); extra keywords go to the loader,
+    e.g. ``load_dataset("mnist1d", num_samples=4000)``.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {available_datasets()}")
+    if name in _LOCAL:
+        return DATASETS[name](data_dir, seed=seed, **kwargs)
+    return DATASETS[name](seed=seed, **kwargs)
