@@ -6,6 +6,7 @@ from torch import Tensor
 
 from ._checks import check_scores, ensure_finite_inputs
 from .divergences import FDivergence, get_divergence
+from .variational import _offdiag_mask
 
 
 def f_divergence(scores: Tensor, divergence: str | FDivergence = "kl", **params: float) -> Tensor:
@@ -28,6 +29,7 @@ def f_divergence(scores: Tensor, divergence: str | FDivergence = "kl", **params:
     n = check_scores(scores)
     div = divergence if isinstance(divergence, FDivergence) else get_divergence(divergence, **params)
     positive = div.f_prime(scores.diagonal()).mean()
-    conj = div.conjugate_of_f_prime(scores)
-    negative = (conj.sum() - conj.diagonal().sum()) / (n * (n - 1))
+    # Evaluate f* on the off-diagonal entries only: subtracting the diagonal from a full sum gives
+    # inf − inf = NaN (value and gradient) once e^{score} overflows on the diagonal.
+    negative = div.conjugate_of_f_prime(scores[_offdiag_mask(n, scores.device)]).mean()
     return ensure_finite_inputs(positive - negative, scores=scores)
