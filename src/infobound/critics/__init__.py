@@ -25,6 +25,12 @@ def _check_pair(x: Tensor, y: Tensor, dx: int | None = None, dy: int | None = No
         raise ValueError(f"`y` must have {dy} features, got {y.shape[1]}")
 
 
+def _check_same_size(x: Tensor, y: Tensor, critic: str) -> None:
+    _check_pair(x, y)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"{critic} critic needs `x` and `y` of equal size, got {x.shape[1]} and {y.shape[1]}")
+
+
 class SeparableCritic(nn.Module):
     r"""f(x, y) = g(x)ᵀh(y) with two MLP embeddings (Oord et al. 2018; Poole et al. 2019).
 
@@ -81,9 +87,7 @@ class InnerProductCritic(nn.Module):
         self.temperature, self.normalize = temperature, normalize
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        _check_pair(x, y)
-        if x.shape[1] != y.shape[1]:
-            raise ValueError(f"inner-product critic needs x and y of equal size, got {x.shape[1]} and {y.shape[1]}")
+        _check_same_size(x, y, "inner-product")
         if self.normalize:
             x, y = F.normalize(x, dim=1), F.normalize(y, dim=1)
         return x @ y.t() / self.temperature
@@ -140,7 +144,7 @@ class FGaussianCritic(nn.Module):
         self.inverse_width, self.log_mu = inverse_width, math.log(mu)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        _check_pair(x, y)
+        _check_same_size(x, y, "f-Gaussian")
         x, y = F.normalize(x, dim=1), F.normalize(y, dim=1)
         sq_dist = (2.0 - 2.0 * (x @ y.t())).clamp_min(0.0)  # ‖x̂ − ŷ‖² on the unit sphere
         return self.log_mu - self.inverse_width * sq_dist
