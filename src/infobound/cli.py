@@ -14,6 +14,8 @@ from typing import Callable
 # command -> "module:function"; "bench" holds the benchmark verbs.
 COMMANDS: dict[str, str] = {
     "estimate": "infobound.estimate.command:estimate_command",
+    "pretrain": "infobound.methods.train:pretrain",
+    "probe": "infobound.methods.train:probe",
 }
 BENCHMARKS: dict[str, str] = {
     "suite": "infobound.bench.suite:main",
@@ -23,6 +25,17 @@ BENCHMARKS: dict[str, str] = {
 def _load(target: str) -> Callable[..., object]:
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def _underscored(args: list[str]) -> list[str]:
+    """``--data-dir x`` → ``--data_dir x``: flags may be spelled with dashes (jsonargparse wants the parameter name)."""
+    out = []
+    for arg in args:
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            arg = "--" + name[2:].replace("-", "_") + eq + value
+        out.append(arg)
+    return out
 
 
 def _usage() -> str:
@@ -53,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         target = COMMANDS[command]
     else:
         raise SystemExit(f"infobound: unknown command {command!r}\n\n{_usage()}")
-    CLI(_load(target), args=rest, as_positional=True)
+    CLI(_load(target), args=_underscored(rest), as_positional=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from infobound.models.heads import ProjectionHead, ReconstructionDecoder
 @pytest.mark.parametrize("name, shape, blocks", [
     ("mlp", (40,), [256, 256]),
     ("mlp", (1, 8, 8), [256, 256]),
-    ("cnn1d", (40,), [32, 64, 128]),
-    ("cnn1d", (2, 33), [32, 64, 128]),
+    ("cnn1d", (40,), [32, 32, 64]),
+    ("cnn1d", (2, 33), [32, 32, 64]),
     ("resnet18_cifar", (3, 32, 32), [64, 128, 256, 512]),
 ])
 def test_encoder_shapes_and_block_features(name, shape, blocks):

@@ -56,11 +56,11 @@ class CNN1DEncoder(Encoder):
     """1-D CNN for signals ``[N, L]`` or ``[N, C, L]``: conv stages (kernel 5, stride 2, BatchNorm, ReLU) of
     ``channels`` widths, then flatten → Linear → ReLU to ``output_dim``.
 
-    With the defaults on MNIST-1D (L = 40): 40 → 20 → 10 → 5 steps, 32 / 64 / 128 channels, 640 → 128.
+    With the defaults on MNIST-1D (L = 40): 40 → 20 → 10 → 5 steps, 32 / 32 / 64 channels, 320 → 128.
     Block features: each stage's output averaged over the length.
     """
 
-    def __init__(self, input_shape: Sequence[int], channels: Sequence[int] = (32, 64, 128), kernel_size: int = 5,
+    def __init__(self, input_shape: Sequence[int], channels: Sequence[int] = (32, 32, 64), kernel_size: int = 5,
                  output_dim: int = 128) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):

@@ -1,0 +1,111 @@
+"""SimCLR and MoCo end to end through Lightning on tiny data: metrics, checkpoints, resume, CLI, probe."""
+
+import json
+
+import lightning as L
+import pytest
+import torch
+
+from infobound.cli import main as cli_main
+from infobound.data import load_dataset
+from infobound.methods import build_method, load_method, train_and_evaluate
+
+TINY = dict(epochs=2, batch_size=64, few_label_per_class=2, proj_hidden=64, proj_dim=32)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_dataset("mnist1d", num_samples=400, seed=0)  # 320 train / 80 test: 5 steps per epoch
+
+
+def _weights(path):
+    return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+
+
+@pytest.mark.parametrize("method, options", [
+    ("simclr", dict(objective="infonce")),
+    ("simclr", dict(objective="ml_cpc", alpha=10.0, alpha_end=0.1)),
+    ("simclr", dict(objective="fmicl", divergence="js", regularizer="rc", lam=0.5)),
+    ("simclr", dict(objective="au", regularizer="lbe")),
+    ("moco", dict(objective="ml_cpc", alpha=0.5, queue_size=96)),
+])
+def test_tiny_runs_end_to_end(tiny, tmp_path, method, options):
+    metrics = train_and_evaluate(tiny, tmp_path, method=method, **TINY, **options)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk["linear_acc"] == metrics["linear_acc"]
+    for key in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert metrics["linear_acc"] > 0.2  # 10 classes: chance is 0.1
+    assert metrics["epochs"] == 2 and metrics["mi_lower_bound"] is not None
+    assert (tmp_path / "model.ckpt").exists() and (tmp_path / "checkpoints" / "last.ckpt").exists()
+    assert (tmp_path / "logs" / "metrics.csv").read_text().count("train/mi_nats") == 1
+
+
+def test_moco_queue_fills_and_key_encoder_follows(tiny):
+    L.seed_everything(0, verbose=False)
+    moco = build_method("moco", tiny.input_shape, 10, objective="infonce", queue_size=100, proj_dim=16)
+    before = moco.queue.clone()
+    moco._enqueue(torch.nn.functional.normalize(torch.randn(60, 16), dim=1))
+    moco._enqueue(torch.nn.functional.normalize(torch.randn(60, 16), dim=1))
+    assert int(moco.queue_ptr) == 20 and not torch.equal(moco.queue[:20], before[:20])
+    with torch.no_grad():
+        next(moco.encoder.parameters()).add_(1.0)
+    gap = lambda: float((next(moco.encoder.parameters()) - next(moco.key_encoder.parameters())).abs().max())  # noqa: E731
+    old = gap()
+    moco._momentum_update()
+    assert gap() == pytest.approx(old * moco.hparams.momentum, rel=1e-5)
+    assert all(not p.requires_grad for p in moco.key_encoder.parameters())
+
+
+class _KillAtEpoch(L.Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        if trainer.current_epoch == self.epoch and batch_idx == 2:
+            raise RuntimeError("killed on purpose")
+
+
+@pytest.mark.parametrize("method, options", [("simclr", dict(objective="ml_cpc", alpha=10.0, alpha_end=0.1,
+                                                           regularizer="lbe")),
+                                             ("moco", dict(objective="infonce", queue_size=128))])
+def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
+    kw = dict(TINY, epochs=3, method=method, **options)
+    whole = train_and_evaluate(tiny, tmp_path / "whole", **kw)
+    with pytest.raises(RuntimeError, match="killed on purpose"):
+        train_and_evaluate(tiny, tmp_path / "killed", callbacks=[_KillAtEpoch(2)], **kw)
+    assert not (tmp_path / "killed" / "metrics.json").exists()
+    resumed = train_and_evaluate(tiny, tmp_path / "killed", resume=True, **kw)
+    a, b = _weights(tmp_path / "whole" / "model.ckpt"), _weights(tmp_path / "killed" / "model.ckpt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    for key in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc", "mi_lower_bound"):
+        assert resumed[key] == whole[key], key
+
+
+def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):
+    out = tmp_path / "run"
+    config = tmp_path / "ssl.yaml"
+    config.write_text(f"method: simclr\nobjective: ml_cpc\nalpha: 0.5\ndataset: digits\nepochs: 1\n"
+                      f"batch_size: 128\nencoder: mlp\nout: {out}\n")
+    cli_main(["pretrain", "--config", str(config), "--seed", "1", "--few-label-per-class", "2"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"linear_acc", "knn_acc", "few_label_acc"} <= set(metrics) and metrics["seed"] == 1
+    assert metrics["options"]["alpha"] == 0.5 and metrics["dataset"] == "digits"
+    capsys.readouterr()
+    cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "2", "--out",
+              str(tmp_path / "probe.json")])
+    probed = json.loads((tmp_path / "probe.json").read_text())
+    assert probed["linear_acc"] == pytest.approx(metrics["linear_acc"])
+    assert probed["knn_acc"] == pytest.approx(metrics["knn_acc"])
+    assert load_method(out / "model.ckpt").hparams.objective == "ml_cpc"
+
+
+def test_bad_options(tiny, tmp_path):
+    with pytest.raises(ValueError, match="alpha"):
+        train_and_evaluate(tiny, tmp_path, objective="infonce", alpha=0.1, **TINY)
+    with pytest.raises(ValueError, match="divergence"):
+        train_and_evaluate(tiny, tmp_path, objective="ml_cpc", divergence="kl", **TINY)
+    with pytest.raises(ValueError, match="unknown method"):
+        train_and_evaluate(tiny, tmp_path, method="byol", **TINY)
+    with pytest.raises(ValueError, match="regularizer"):
+        train_and_evaluate(tiny, tmp_path, regularizer="vae", **TINY)
