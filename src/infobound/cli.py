@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
 }
 BENCHMARKS: dict[str, str] = {
     "suite": "infobound.bench.suite:main",
+    "tschannen": "infobound.bench.tschannen:main",
 }
 
 
