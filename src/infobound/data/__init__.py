@@ -21,3 +21,9 @@ __all__ = [
     "build_augmentation", "load_cifar10", "load_cifar100", "load_dataset", "load_digits", "load_mnist1d",
     "load_npy", "load_stl10", "to_float",
 ]
+
+# Two-view halves and real MNIST (the Tschannen benchmark's data).
+from .halves import TwoViewSplits, load_halves, split_halves  # noqa: E402
+from .mnist import load_mnist  # noqa: E402
+
+__all__ += ["TwoViewSplits", "load_halves", "load_mnist", "split_halves"]
