@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Callable
+import typing
+from typing import Callable, Optional
 
 # command -> "module:function"; "bench" holds the benchmark verbs.
 COMMANDS: dict[str, str] = {
@@ -20,12 +21,28 @@ COMMANDS: dict[str, str] = {
 BENCHMARKS: dict[str, str] = {
     "suite": "infobound.bench.suite:main",
     "tschannen": "infobound.bench.tschannen:main",
+    "staircase": "infobound.bench.staircase:main",
 }
 
 
 def _load(target: str) -> Callable[..., object]:
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def _bare_bool_flags(fn: Callable[..., object], args: list[str]) -> list[str]:
+    """``--flag`` alone means ``--flag true`` for a bool parameter (jsonargparse wants a value)."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 — unresolvable annotations: leave the arguments as they are
+        return args
+    flags = {f"--{name}" for name, hint in hints.items() if hint in (bool, Optional[bool])}
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg in flags and (i + 1 == len(args) or args[i + 1].startswith("--")):
+            out.append("true")
+    return out
 
 
 def _underscored(args: list[str]) -> list[str]:
@@ -67,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         target = COMMANDS[command]
     else:
         raise SystemExit(f"infobound: unknown command {command!r}\n\n{_usage()}")
-    CLI(_load(target), args=_underscored(rest), as_positional=True)
+    fn = _load(target)
+    CLI(fn, args=_bare_bool_flags(fn, _underscored(rest)), as_positional=True)
 
 
 if __name__ == "__main__":
