@@ -161,6 +161,22 @@ def test_ceiling_is_what_ml_cpc_reaches(alpha: float) -> None:
         bounds.ceiling("ml_cpc", n, alpha=alpha), abs=1e-9)
 
 
+@pytest.mark.parametrize("alpha", [1e-2, 0.5, 1.0])
+def test_interpolated_ceiling_holds_and_is_reached(alpha: float) -> None:
+    n = 16
+    ceiling = bounds.ceiling("interpolated", n, alpha=alpha)
+    assert ceiling == pytest.approx(math.log(n - 1) if alpha == 1.0 else 1.0 + math.log((n - 1) / alpha))
+    for seed in range(5):
+        for diagonal in (0.0, 10.0, 60.0):
+            assert bounds.interpolated(_scores(n, seed, diagonal=diagonal), alpha).item() <= ceiling + 1e-12
+    # positives far above the baseline, negatives far below it: the joint term saturates and the
+    # marginal term vanishes (for α < 1; at α = 1 it is exactly 1)
+    perfect = torch.full((n, n), -60.0, dtype=torch.float64)
+    perfect.diagonal().fill_(60.0)
+    assert bounds.interpolated(perfect, alpha).item() == pytest.approx(ceiling, abs=1e-9)
+    assert bounds.ceiling("interpolated", n, alpha=0.0) == math.inf
+
+
 def test_negative_infinity_off_the_diagonal_is_a_zero_critic() -> None:
     # Documented design: a −inf log-score is g = 0 (e.g. a masked negative); the contrastive bounds
     # treat it exactly so instead of raising (only a non-finite *result* triggers the input scan).

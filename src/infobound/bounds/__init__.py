@@ -93,13 +93,17 @@ def available() -> list[str]:
 def ceiling(name: str, n: int, **kwargs: Any) -> float:
     """The largest value a bound can return on a batch of n (inf where there is none).
 
-    InfoNCE is capped at log n; ML-CPC and α-CPC at log(n/α); the others are unbounded above.
+    InfoNCE is capped at log n; ML-CPC and α-CPC at log(n/α); Poole's I_α at 1 + log((n−1)/α) for
+    0 < α < 1 and log(n−1) at α = 1 (its leave-one-out baselines); the others are unbounded above.
     """
     key = _canonical(name)
     if key == "infonce":
         return math.log(n)
     if key in ("ml_cpc", "alpha_cpc"):
         return math.log(n / float(kwargs.get("alpha", 1.0)))
+    if key == "interpolated" and float(kwargs.get("alpha", 0.0)) > 0.0:
+        alpha = float(kwargs["alpha"])
+        return math.log(n - 1) if alpha >= 1.0 else 1.0 + math.log((n - 1) / alpha)
     return math.inf
 
 

@@ -206,8 +206,9 @@ def interpolated(scores: Tensor, alpha: float, log_baseline: float | Tensor = 0.
 
     The baseline of y_j is the mixture log(α · m_j(x_{-}) + (1 − α) · a(y_j)) of InfoNCE's
     leave-one-out mean m and a baseline a(y) (Poole et al. 2019, Eq. 12); the result is a lower
-    bound for every α in [0, 1] with variance that shrinks as α grows and bias capped near
-    log(n/α) for α > 0.
+    bound for every α in [0, 1] with variance that shrinks as α grows. For α > 0 it is capped: the
+    baseline is at least α e^{f_jj}/(n − 1), so I_α ≤ 1 + log((n − 1)/α) for 0 < α < 1, and at α = 1
+    the marginal term is exactly 1, so I_1 ≤ log(n − 1) (see :func:`infobound.bounds.ceiling`).
 
     Args:
         scores: [n, n] log-critic values.
