@@ -150,3 +150,12 @@ def test_ml_cpc_explicit_alpha_range_is_up_to_m(alpha: float) -> None:
     with pytest.raises(ValueError, match="`alpha`"):
         bounds.ml_cpc_explicit(torch.randn(4), torch.randn(4, 3), alpha)  # m = 4
     assert torch.isfinite(bounds.ml_cpc_explicit(torch.randn(4), torch.randn(4, 3), 4.0))
+
+
+@pytest.mark.parametrize("divergence", bounds.available_divergences())
+@pytest.mark.parametrize("diagonal", [True, False])
+def test_nan_scores_raise_for_every_divergence(divergence: str, diagonal: bool) -> None:
+    # NaN always reaches the result; ±inf may not where f* is bounded (VLC saturates at +inf), which
+    # is the limit of the bound, not an error (see docs/bounds.md, "Input checks").
+    with pytest.raises(ValueError, match="`scores` contains non-finite values"):
+        bounds.f_divergence(_poisoned(math.nan, diagonal), divergence)

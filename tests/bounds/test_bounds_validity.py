@@ -97,3 +97,22 @@ def test_minibatch_dv_is_biased_upward_at_high_mi() -> None:
     # when e^f is heavy-tailed, even with the optimal critic.
     mean, se = _mean_and_se(bounds.dv, 10.0)
     assert mean > 10.0 + Z * se
+
+
+if __name__ == "__main__":
+    # The table quoted in docs/bounds.md: python tests/bounds/test_bounds_validity.py
+    torch.set_num_threads(1)
+    table = {**VALID, "smile(5)": bounds.smile, "alpha_cpc(1e-3)": lambda f: bounds.alpha_cpc(f, alpha=1e-3),
+             "ml_cpc(1e-3)": lambda f: bounds.ml_cpc(f, alpha=1e-3)}
+    levels = (2.0, 6.0, 10.0)
+    print(f"analytic critic, CorrelatedGaussian(dim={DIM}), n={N}, mean ± s.e. over {BATCHES} batches\n")
+    print("| bound | " + " | ".join(f"MI = {mi:g}" for mi in levels) + " |")
+    print("|---|" + "---|" * len(levels))
+    for label, fn in table.items():
+        cells = []
+        for mi in levels:
+            mean, se = _mean_and_se(fn, mi)
+            flag = " ↑" if mean > mi + Z * se else ""
+            cells.append(f"{mean:.2f} ± {se:.2f}{flag}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("\n↑ = above the true MI by more than 3 standard errors")
