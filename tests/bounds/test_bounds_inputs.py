@@ -159,3 +159,10 @@ def test_nan_scores_raise_for_every_divergence(divergence: str, diagonal: bool) 
     # is the limit of the bound, not an error (see docs/bounds.md, "Input checks").
     with pytest.raises(ValueError, match="`scores` contains non-finite values"):
         bounds.f_divergence(_poisoned(math.nan, diagonal), divergence)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_minus_inf_negative_is_a_zero_critic_not_an_error(name: str) -> None:
+    # By design (docs/bounds.md): only a non-finite result triggers the input scan, and a −inf
+    # off-diagonal score is g = 0, a masked negative, with a finite limit for every bound.
+    assert torch.isfinite(_call(name)(_poisoned(-math.inf, diagonal=False)))
