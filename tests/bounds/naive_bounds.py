@@ -17,14 +17,6 @@ import torch
 from torch import Tensor
 
 
-def _exp(t: Tensor) -> Tensor:
-    return torch.exp(t)
-
-
-def _log(t: Tensor) -> Tensor:
-    return torch.log(t)
-
-
 def _mean(terms: list[Tensor]) -> Tensor:
     total = terms[0]
     for t in terms[1:]:
@@ -46,8 +38,8 @@ def infonce(f: Tensor) -> Tensor:
     n = f.shape[0]
     rows = []
     for i in range(n):
-        row_sum = sum(_exp(f[i, j]) for j in range(n))
-        rows.append(f[i, i] - _log(row_sum))
+        row_sum = sum(torch.exp(f[i, j]) for j in range(n))
+        rows.append(f[i, i] - torch.log(row_sum))
     return math.log(n) + _mean(rows)
 
 
@@ -58,8 +50,8 @@ def ml_cpc(f: Tensor, alpha: float) -> Tensor:
     for i in range(n):
         for j in range(n):
             weight = alpha / n**2 if i == j else (n - alpha) / (n**2 * (n - 1))
-            normaliser = normaliser + weight * _exp(f[i, j])
-    return _diag_mean(f) - _log(normaliser)
+            normaliser = normaliser + weight * torch.exp(f[i, j])
+    return _diag_mean(f) - torch.log(normaliser)
 
 
 def alpha_cpc(f: Tensor, alpha: float) -> Tensor:
@@ -67,9 +59,9 @@ def alpha_cpc(f: Tensor, alpha: float) -> Tensor:
     n = f.shape[0]
     rows = []
     for i in range(n):
-        negatives = sum(_exp(f[i, j]) for j in range(n) if j != i)
-        denominator = alpha * _exp(f[i, i]) + (n - alpha) / (n - 1) * negatives
-        rows.append(_log(n * _exp(f[i, i]) / denominator))
+        negatives = sum(torch.exp(f[i, j]) for j in range(n) if j != i)
+        denominator = alpha * torch.exp(f[i, i]) + (n - alpha) / (n - 1) * negatives
+        rows.append(torch.log(n * torch.exp(f[i, i]) / denominator))
     return _mean(rows)
 
 
@@ -77,9 +69,9 @@ def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float) -> Tenso
     """(1/n) Σ_i log[ n m e^{f_i+} / (α Σ_k e^{f_k+} + (m−α)/(m−1) Σ_k Σ_j e^{f_kj−}) ], m = k + 1."""
     n, k = negatives.shape
     m = k + 1
-    denominator = alpha * sum(_exp(positives[i]) for i in range(n))
-    denominator = denominator + (m - alpha) / (m - 1) * sum(_exp(negatives[i, j]) for i in range(n) for j in range(k))
-    return _mean([_log(n * m * _exp(positives[i]) / denominator) for i in range(n)])
+    denominator = alpha * sum(torch.exp(positives[i]) for i in range(n))
+    denominator = denominator + (m - alpha) / (m - 1) * sum(torch.exp(negatives[i, j]) for i in range(n) for j in range(k))
+    return _mean([torch.log(n * m * torch.exp(positives[i]) / denominator) for i in range(n)])
 
 
 def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
@@ -87,8 +79,8 @@ def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
     n, k = negatives.shape
     rows = []
     for i in range(n):
-        total = _exp(positives[i]) + sum(_exp(negatives[i, j]) for j in range(k))
-        rows.append(positives[i] - _log(total))
+        total = torch.exp(positives[i]) + sum(torch.exp(negatives[i, j]) for j in range(k))
+        rows.append(positives[i] - torch.log(total))
     return math.log(k + 1) + _mean(rows)
 
 
@@ -96,32 +88,32 @@ def tuba(f: Tensor, log_baseline: Tensor) -> Tensor:
     """1 + (1/n) Σ_i (f_ii − a_i) − (1/(n(n−1))) Σ_{i≠j} e^{f_ij − a_j}; ``log_baseline`` is a [n] tensor a."""
     n = f.shape[0]
     joint = _mean([f[i, i] - log_baseline[i] for i in range(n)])
-    marginal = _offdiag_mean(f, lambda v, i, j: _exp(v - log_baseline[j]))
+    marginal = _offdiag_mean(f, lambda v, i, j: torch.exp(v - log_baseline[j]))
     return 1.0 + joint - marginal
 
 
 def nwj(f: Tensor) -> Tensor:
     """mean f_ii − e^{−1} mean_{i≠j} e^{f_ij}."""
-    return _diag_mean(f) - math.exp(-1.0) * _offdiag_mean(f, lambda v, i, j: _exp(v))
+    return _diag_mean(f) - math.exp(-1.0) * _offdiag_mean(f, lambda v, i, j: torch.exp(v))
 
 
 def dv(f: Tensor) -> Tensor:
     """mean f_ii − log mean_{i≠j} e^{f_ij}."""
-    return _diag_mean(f) - _log(_offdiag_mean(f, lambda v, i, j: _exp(v)))
+    return _diag_mean(f) - torch.log(_offdiag_mean(f, lambda v, i, j: torch.exp(v)))
 
 
 def mine_surrogate(f: Tensor, ema_of_partition: float) -> Tensor:
     """MINE's gradient surrogate: mean f_ii − mean_{i≠j} e^{f_ij} / EMA (the EMA is a constant)."""
-    return _diag_mean(f) - _offdiag_mean(f, lambda v, i, j: _exp(v)) / ema_of_partition
+    return _diag_mean(f) - _offdiag_mean(f, lambda v, i, j: torch.exp(v)) / ema_of_partition
 
 
 def partition(f: Tensor) -> float:
     """mean_{i≠j} e^{f_ij} as a float (what MINE averages over steps)."""
-    return float(_offdiag_mean(f.detach(), lambda v, i, j: _exp(v)))
+    return float(_offdiag_mean(f.detach(), lambda v, i, j: torch.exp(v)))
 
 
 def softplus(t: Tensor) -> Tensor:
-    return _log(1.0 + _exp(t))
+    return torch.log(1.0 + torch.exp(t))
 
 
 def js_fgan(f: Tensor) -> Tensor:
@@ -139,9 +131,9 @@ def js_value(f: Tensor) -> Tensor:
 def smile_value(f: Tensor, clip: float | None) -> Tensor:
     """mean f_ii − log mean_{i≠j} e^{clip(f_ij, −τ, τ)}."""
     def clipped(v: Tensor, i: int, j: int) -> Tensor:
-        return _exp(v if clip is None else torch.clamp(v, -clip, clip))
+        return torch.exp(v if clip is None else torch.clamp(v, -clip, clip))
 
-    return _diag_mean(f) - _log(_offdiag_mean(f, clipped))
+    return _diag_mean(f) - torch.log(_offdiag_mean(f, clipped))
 
 
 def interpolated(f: Tensor, alpha: float, log_baseline: Tensor) -> Tensor:
@@ -160,11 +152,11 @@ def interpolated(f: Tensor, alpha: float, log_baseline: Tensor) -> Tensor:
     n = f.shape[0]
 
     def baseline(j: int, i: int) -> Tensor:
-        loo_mean = sum(_exp(f[k, j]) for k in range(n) if k != i) / (n - 1)
-        return _log(alpha * loo_mean + (1.0 - alpha) * _exp(log_baseline[j]))
+        loo_mean = sum(torch.exp(f[k, j]) for k in range(n) if k != i) / (n - 1)
+        return torch.log(alpha * loo_mean + (1.0 - alpha) * torch.exp(log_baseline[j]))
 
     joint = _mean([f[j, j] - baseline(j, i) for j in range(n) for i in range(n) if i != j])
-    marginal = _mean([_exp(f[i, j] - baseline(j, j)) for j in range(n) for i in range(n) if i != j])
+    marginal = _mean([torch.exp(f[i, j] - baseline(j, j)) for j in range(n) for i in range(n) if i != j])
     return 1.0 + joint - marginal
 
 
@@ -177,8 +169,8 @@ def _tsallis_conjugate(t: Tensor, a: float) -> Tensor:
 
 
 F_DIVERGENCE_TABLE = {
-    "kl": (lambda u: _log(u) + 1.0, lambda t: _exp(t - 1.0)),
-    "js": (lambda u: math.log(2.0) + _log(u / (1.0 + u)), lambda t: -_log(2.0 - _exp(t))),
+    "kl": (lambda u: torch.log(u) + 1.0, lambda t: torch.exp(t - 1.0)),
+    "js": (lambda u: math.log(2.0) + torch.log(u / (1.0 + u)), lambda t: -torch.log(2.0 - torch.exp(t))),
     "pearson": (lambda u: 2.0 * (u - 1.0), lambda t: t**2 / 4.0 + t),
     "sq_hellinger": (lambda u: 1.0 - u ** (-0.5), lambda t: t / (1.0 - t)),
     "vlc": (lambda u: 1.0 - 4.0 / (u + 1.0) ** 2, lambda t: 4.0 - t - 4.0 * torch.sqrt(1.0 - t)),
@@ -193,5 +185,5 @@ def f_divergence(f: Tensor, divergence: str, a: float = 2.0) -> Tensor:
     else:
         f_prime, conjugate = F_DIVERGENCE_TABLE[divergence]
     n = f.shape[0]
-    positive = _mean([f_prime(_exp(f[i, i])) for i in range(n)])
-    return positive - _offdiag_mean(f, lambda v, i, j: conjugate(f_prime(_exp(v))))
+    positive = _mean([f_prime(torch.exp(f[i, i])) for i in range(n)])
+    return positive - _offdiag_mean(f, lambda v, i, j: conjugate(f_prime(torch.exp(v))))
