@@ -437,8 +437,9 @@ def results_table(records: list[dict[str, Any]], levels: tuple[float, ...], batc
         columns.append("non-finite steps")
     text = format_table(rows, columns)
     if any_published:
-        text += ("\n\nIn brackets: the published value (ML-CPC paper's figures, batch 128, 4,000 steps per stage, "
-                 "mean of the last 1,000).")
+        text += ("\n\nIn brackets: the published value (ML-CPC paper's figures: batch 128, 4,000 steps per stage, "
+                 "mean of the last 1,000, critics 3 × 256 hidden); compare with the critic size and stage length "
+                 "of our run.")
     return text
 
 
@@ -523,7 +524,9 @@ def plot_staircase(records: list[dict[str, Any]], levels: tuple[float, ...], bat
         ax.grid(alpha=0.2)
     for ax in axes.flat[len(labels):]:
         ax.axis("off")
-    for ax in axes[-1]:
+    for column in range(cols):  # the lowest panel of each column carries the step axis
+        ax = axes[(len(labels) - 1 - column) // cols, column]
+        ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xlabel("step" + ("" if len(set(steps.values())) == 1 else " (stages aligned)"))
     for ax in axes[:, 0]:
         ax.set_ylabel("estimate (nats)")
@@ -605,7 +608,7 @@ def main(
         raise ValueError(f"--quick and --preset {preset} contradict each other")
     name = "quick" if quick else (preset or ("paper" if torch_device.type == "cuda" else "cpu"))
     cfg = PRESETS[name]
-    parsed = [parse_estimator(s) for s in (_as_list(estimators) or cfg["estimators"])]
+    parsed = list(dict.fromkeys(parse_estimator(s) for s in (_as_list(estimators) or cfg["estimators"])))
     chosen = _as_list(critics) or cfg["run"]
     unknown = [c for c in chosen if c not in cfg["critics"]]
     if unknown:
