@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
 BENCHMARKS: dict[str, str] = {
     "suite": "infobound.bench.suite:main",
     "losses": "infobound.bench.loss_speed:main",
+    "ssl": "infobound.bench.ssl:main",
     "tschannen": "infobound.bench.tschannen:main",
     "staircase": "infobound.bench.staircase:main",
 }
