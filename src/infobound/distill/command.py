@@ -1,0 +1,127 @@
+"""``infobound distill``: train (or load) a teacher, distil a student, write ``OUT/metrics.json``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from ..bench.results import write_json
+from .train import DistillConfig, InputPipeline, TrainConfig, distill_student, evaluate, load_teacher
+from .train import train_teacher as fit_teacher
+
+
+def distill_command(
+    student: str | None = None,
+    method: str = "crd",
+    teacher: Path | None = None,
+    train_teacher: str | None = None,
+    dataset: str = "mnist1d",
+    data_dir: Path | None = None,
+    num_samples: int | None = None,
+    data_seed: int = 0,
+    epochs: int = 10,
+    teacher_epochs: int | None = None,
+    seed: int = 0,
+    out: Path = Path("runs/distill"),
+    batch_size: int = 64,
+    lr: float = 0.05,
+    optimizer: Literal["sgd", "adam"] = "sgd",
+    weight_decay: float = 5e-4,
+    schedule: Literal["step", "cosine", "constant"] = "step",
+    augment: bool | None = None,
+    ce_weight: float | None = None,
+    kd_weight: float | None = None,
+    contrast_weight: float | None = None,
+    kd_temperature: float = 4.0,
+    alpha: float = 1.0,
+    nce_k: int = 4096,
+    nce_temperature: float = 0.07,
+    memory_momentum: float = 0.5,
+    embed_dim: int = 128,
+    negatives: Literal["other_class", "uniform"] = "other_class",
+    device: str = "cpu",
+    resume: bool = True,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Distil a teacher into a student and write OUT/metrics.json (student_acc, teacher_acc, history).
+
+    Give --student ARCH and either --teacher CKPT (a teacher.pt written by an earlier run) or
+    --train-teacher ARCH. Every epoch checkpoints to OUT/checkpoints/; rerunning the same command
+    resumes where it stopped (--resume false starts over).
+
+    Args:
+        student: student architecture (see infobound.models.zoo.available_models()).
+        method: student, kd, crd, ml_cpc, infonce, crd+kd, ml_cpc+kd or infonce+kd.
+        teacher: path of a saved teacher (OUT/teacher.pt of an earlier run).
+        train_teacher: train this teacher architecture first (saved to OUT/teacher.pt).
+        dataset: mnist1d, digits, npy, cifar10, cifar100 or stl10.
+        data_dir: folder with the dataset files (cifar10/100, stl10, npy).
+        num_samples: MNIST-1D only: examples generated (default 10,000 → 8,000 train / 2,000 test).
+        data_seed: seed of the data (MNIST-1D generation, digits/npy split).
+        epochs: student epochs.
+        teacher_epochs: teacher epochs (default: same as epochs).
+        seed: seed of weights, batch order, augmentation and negative draws.
+        out: output folder.
+        batch_size: batch size (64 in CRD).
+        lr: learning rate (0.05 in CRD; 0.01 for MobileNetV2/ShuffleNet students there).
+        optimizer: sgd (momentum 0.9) or adam.
+        weight_decay: weight decay (5e-4 in CRD).
+        schedule: step (÷10 at 5/8, 3/4, 7/8 of training, as CRD's 150/180/210 of 240), cosine or constant.
+        augment: random crop + flip (default: on for colour images, off otherwise).
+        ce_weight: weight of cross-entropy (default per method; see docs/distill.md).
+        kd_weight: weight of the KD term.
+        contrast_weight: weight of the contrastive term.
+        kd_temperature: KD temperature T.
+        alpha: ML-CPC's α.
+        nce_k: negatives per sample drawn from the memory bank.
+        nce_temperature: temperature of the contrastive logits.
+        memory_momentum: momentum of the memory banks.
+        embed_dim: size of the contrastive embeddings.
+        negatives: other_class (official CRD) or uniform.
+        device: cpu, cuda, cuda:1, ...
+        resume: continue from OUT's checkpoints when they match this command's settings.
+        quiet: print nothing but the final line.
+    """
+    from ..data import load_dataset
+
+    if student is None:
+        raise ValueError("give the student architecture: --student ARCH (e.g. mlp_small, resnet8x4)")
+    if (teacher is None) == (train_teacher is None):
+        raise ValueError("give exactly one of --teacher CKPT and --train_teacher ARCH")
+    log = None if quiet else (lambda s: print(s, flush=True))
+    kw: dict[str, Any] = {"num_samples": num_samples} if (num_samples is not None and dataset == "mnist1d") else {}
+    data = load_dataset(dataset, data_dir=data_dir, seed=data_seed, **kw)
+    out = Path(out)
+    common = dict(batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay, schedule=schedule,
+                  augment=augment, seed=seed, device=device)
+    config = DistillConfig(method=method, ce_weight=ce_weight, kd_weight=kd_weight, contrast_weight=contrast_weight,
+                           kd_temperature=kd_temperature, alpha=alpha, nce_k=nce_k, nce_temperature=nce_temperature,
+                           memory_momentum=memory_momentum, embed_dim=embed_dim, negatives=negatives)
+    start = time.perf_counter()
+    if train_teacher is not None:
+        if log:
+            log(f"training teacher {train_teacher} on {data.name} ...")
+        teacher_model, meta = fit_teacher(train_teacher, data, TrainConfig(epochs=teacher_epochs or epochs, **common),
+                                            out, resume, log)
+        teacher_path = out / "teacher.pt"
+    else:
+        teacher_path = Path(teacher)  # type: ignore[arg-type]
+        teacher_model, meta = load_teacher(teacher_path, data)
+    teacher_acc = evaluate(teacher_model, InputPipeline(data.x_train), data.x_test, data.y_test)
+    if log:
+        log(f"teacher {meta['arch']}: test_acc {teacher_acc:.4f}; distilling {student} with {config.method} ...")
+    result = distill_student(student, teacher_model, data, TrainConfig(epochs=epochs, **common), config, out, resume, log,
+                             teacher_id=f"{meta['arch']}:{teacher_path.name}:{teacher_acc:.6f}")
+    metrics = {
+        "student_acc": result.test_acc, "teacher_acc": teacher_acc, "best_student_acc": result.best_test_acc,
+        "student": student, "teacher": meta["arch"], "teacher_path": str(teacher_path), "method": config.method,
+        "dataset": data.name, "seed": seed, "epochs": epochs, "weights": dict(zip(("ce", "kd", "contrast"), config.weights)),
+        "distill": asdict(config), "history": result.history, "train_seconds": result.seconds,
+        "wall_seconds": time.perf_counter() - start,
+    }
+    write_json(out / "metrics.json", metrics)
+    print(f"student {student} ({config.method}) test_acc {result.test_acc:.4f} | teacher {meta['arch']} "
+          f"{teacher_acc:.4f} -> {out / 'metrics.json'}", flush=True)
+    return metrics
