@@ -17,9 +17,11 @@ COMMANDS: dict[str, str] = {
     "estimate": "infobound.estimate.command:estimate_command",
     "pretrain": "infobound.methods.train:pretrain",
     "probe": "infobound.methods.train:probe",
+    "distill": "infobound.distill.command:distill_command",
 }
 BENCHMARKS: dict[str, str] = {
     "suite": "infobound.bench.suite:main",
+    "distill": "infobound.bench.distill:main",
     "losses": "infobound.bench.loss_speed:main",
     "ssl": "infobound.bench.ssl:main",
     "tschannen": "infobound.bench.tschannen:main",
