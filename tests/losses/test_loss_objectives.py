@@ -182,6 +182,16 @@ def test_au_equals_wang_isola_reference():
     assert sqrt_align.loss.item() == pytest.approx((x - y).norm(dim=1).mean().item(), abs=1e-9)
 
 
+@pytest.mark.parametrize("name", ["infonce", "ml_cpc", "fmicl", "au"])
+def test_objectives_pickle(name):
+    """ddp_spawn and torch.save(module) pickle the loss with the model."""
+    import pickle
+
+    objective = pickle.loads(pickle.dumps(losses.build_objective(name)))
+    z1, z2 = _views(seed=11)
+    assert objective(z1, z2).loss.item() == pytest.approx(losses.build_objective(name)(z1, z2).loss.item())
+
+
 CASES = [("infonce", {}), ("infonce", {"negatives": "cross"}), ("ml_cpc", {"alpha": 0.1}),
          ("ml_cpc", {"alpha": 0.5, "negatives": "simclr"}), ("fmicl", {"divergence": "js"}),
          ("fmicl", {"divergence": "pearson", "negatives": "simclr"}), ("au", {})]

@@ -233,8 +233,9 @@ class FMICLLoss(nn.Module):
         super().__init__()
         if not (weight > 0 and math.isfinite(weight)):
             raise ValueError(f"`weight` must be a finite number > 0, got {weight}")
-        self.divergence = get_divergence(divergence, **divergence_params)
-        self.kl = get_divergence("kl")
+        get_divergence(divergence, **divergence_params)  # fail early on an unknown name
+        # kept by name and looked up per call: the divergences are lambdas, which would make the module unpicklable
+        self.divergence, self.divergence_params = divergence, dict(divergence_params)
         self.weight = float(weight)
         self.critic = FGaussianCritic(inverse_width=inverse_width, mu=mu)
         self.negatives = _check_negatives(negatives)
@@ -244,9 +245,9 @@ class FMICLLoss(nn.Module):
         z1, z2 = gather_pair(z1, z2)
         scores, own = _paired_scores(self.critic, z1, z2, self.negatives)
         negatives = _negatives_mask(scores.shape[0], own, scores.device)
-        loss = -_f_objective(scores, negatives, self.divergence, self.weight)
+        loss = -_f_objective(scores, negatives, get_divergence(self.divergence, **self.divergence_params), self.weight)
         with torch.no_grad():
-            bound = _f_objective(scores, negatives, self.kl, 1.0)
+            bound = _f_objective(scores, negatives, get_divergence("kl"), 1.0)
         return ContrastiveOutput(loss, bound, self.ceiling)
 
 
