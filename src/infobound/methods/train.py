@@ -98,7 +98,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     Args:
         splits: train/test data (labels are used by the online probe and the evaluation only).
         out: run directory: ``checkpoints/`` (every epoch, ``last.ckpt``), ``model.ckpt``, ``metrics.json``,
-            ``logs/`` (per-epoch CSV of loss, MI bound, probe accuracy).
+            ``logs/metrics.csv`` (the MI bound every step; loss, MI bound, probe accuracy per epoch).
         resume: continue from ``out/checkpoints/last.ckpt`` when it exists (a finished run is only re-evaluated).
         augment: replaces the dataset's default augmentation (a module ``(x, generator) -> view``).
         data_options: how to reload the data (``load_dataset`` arguments), stored in the checkpoint for ``probe``.
@@ -126,22 +126,22 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         callbacks=[ModelCheckpoint(dirpath=out / "checkpoints", filename="epoch{epoch:03d}", auto_insert_metric_name=False,
                                    save_last=True, save_top_k=1, every_n_epochs=1), *(callbacks or [])],
         logger=CSVLogger(out, name="logs", version=""), enable_progress_bar=progress, enable_model_summary=False,
-        log_every_n_steps=10, num_sanity_val_steps=0)
+        log_every_n_steps=1, num_sanity_val_steps=0)
     ckpt = out / LAST_CHECKPOINT
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
         trainer.fit(module, loader, ckpt_path=str(ckpt) if resume and ckpt.exists() else None)
     train_seconds = time.perf_counter() - started
+    trainer.save_checkpoint(out / "model.ckpt")  # collective under DDP: every rank calls it
     if not trainer.is_global_zero:
         return {}
-    trainer.save_checkpoint(out / "model.ckpt")
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
     metrics: dict[str, Any] = evaluate(module.encoder, splits, knn_k=knn_k, few_label_per_class=few_label_per_class,
                                        seed=seed, probe_head=module.probe)
     metrics.update({
         "mi_lower_bound": logged.get("train/mi_nats"), "mi_ceiling": logged.get("train/mi_ceiling"),
-        "final_loss": logged.get("train/loss"), "epochs": trainer.current_epoch, "train_seconds": train_seconds,
+        "final_loss": logged.get("train/loss"), "epochs": epochs, "train_seconds": train_seconds,
         "method": method, "dataset": splits.name, "seed": seed, "batch_size": batch_size,
         "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
         "checkpoint": str(out / "model.ckpt"),
@@ -226,7 +226,7 @@ def load_method(checkpoint: str | Path) -> ContrastiveMethod:
     info = state.get("infobound")
     if not info:
         raise ValueError(f"{checkpoint}: not an infobound pre-training checkpoint (no 'infobound' entry)")
-    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu")
+    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
     module.data_options = info["data"]
     return module
 
