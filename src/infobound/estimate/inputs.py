@@ -1,0 +1,126 @@
+"""Turn user data (numpy, torch, lists) into checked float tensors, and standardise it.
+
+Every estimator sees the same checks, so a user gets the same clear error whatever the method:
+samples in rows, [N, d] or [N] (read as [N, 1]), equal N for x and y, no NaN/Inf.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+Standardise = Literal["zscore", "rank", "none"]
+STANDARDISE_CHOICES: tuple[str, ...] = ("zscore", "rank", "none")
+
+
+def as_matrix(data: Any, name: str) -> Tensor:
+    """numpy array, torch tensor or nested list → float32 CPU tensor [N, d]; [N] becomes [N, 1].
+
+    Raises:
+        TypeError: not numeric (strings, objects, complex numbers).
+        ValueError: not 1-d or 2-d, empty, or holding NaN/Inf.
+    """
+    if isinstance(data, Tensor):
+        tensor = data.detach().to("cpu")
+        if tensor.is_complex():
+            raise TypeError(f"`{name}` must be real-valued, got a complex tensor")
+    else:
+        try:
+            array = np.asarray(data)
+        except Exception as err:  # ragged lists and the like
+            raise TypeError(f"`{name}` must be an array of numbers of shape [N, d] or [N]: {err}") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"`{name}` must hold real numbers, got dtype {array.dtype}")
+        tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    tensor = tensor.to(torch.float32)
+    if tensor.dim() == 1:
+        tensor = tensor[:, None]
+    if tensor.dim() != 2:
+        raise ValueError(f"`{name}` must have shape [N, d] (samples in rows) or [N], got {tuple(tensor.shape)}")
+    if tensor.shape[0] == 0 or tensor.shape[1] == 0:
+        raise ValueError(f"`{name}` is empty (shape {tuple(tensor.shape)})")
+    bad = ~torch.isfinite(tensor)
+    if bool(bad.any()):
+        rows = torch.nonzero(bad.any(dim=1)).flatten()
+        n_nan = int(torch.isnan(tensor).sum())
+        raise ValueError(
+            f"`{name}` contains {n_nan} NaN and {int(bad.sum()) - n_nan} ±Inf values "
+            f"(first bad rows: {rows[:5].tolist()}); drop or impute them before estimating MI"
+        )
+    return tensor
+
+
+def as_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Check both inputs and that they hold the same number of samples."""
+    x_t, y_t = as_matrix(x, "x"), as_matrix(y, "y")
+    if x_t.shape[0] != y_t.shape[0]:
+        raise ValueError(
+            f"`x` and `y` must hold the same number of samples (rows), got {x_t.shape[0]} and {y_t.shape[0]}"
+        )
+    return x_t, y_t
+
+
+@dataclass(frozen=True)
+class Standardiser:
+    """A per-coordinate monotone map fitted on training rows and applied to any rows.
+
+    Strictly increasing maps of single coordinates leave I(X; Y) unchanged, so either choice
+    below changes only how easy the critic's job is, not the quantity estimated.
+
+    - ``zscore``: (v − mean) / std (constant columns are only centred).
+    - ``rank``: the Gaussian-copula transform Φ⁻¹(F̂(v)) with F̂ the training rows' empirical
+      CDF, interpolated linearly between training values and continued beyond the extremes with
+      slope 1/std so that it stays strictly increasing on new data. It makes heavy tails and
+      monotone distortions (cubes, exponentials) Gaussian per coordinate.
+    """
+
+    kind: str
+    knots: list[tuple[Tensor, Tensor]] | None = None
+    mean: Tensor | None = None
+    scale: Tensor | None = None
+
+    @classmethod
+    def fit(cls, train: Tensor, kind: str) -> "Standardiser":
+        if kind not in STANDARDISE_CHOICES:
+            raise ValueError(f"`standardise` must be one of {list(STANDARDISE_CHOICES)}, got {kind!r}")
+        mean = train.mean(dim=0)
+        std = train.std(dim=0)
+        scale = torch.where(std > 0, std, torch.ones_like(std))
+        if kind != "rank":
+            return cls(kind, None, mean, scale)
+        n = train.shape[0]
+        knots = []
+        for column in train.t():
+            values, counts = torch.unique(column, return_counts=True)
+            # Mid-rank of each distinct value → normal score; ties share one knot.
+            upper = torch.cumsum(counts, 0).to(torch.float64)
+            mid_rank = upper - (counts.to(torch.float64) - 1.0) / 2.0
+            scores = math.sqrt(2.0) * torch.erfinv(2.0 * (mid_rank - 0.5) / n - 1.0)
+            knots.append((values.to(torch.float64), scores))
+        return cls(kind, knots, mean, scale)
+
+    def __call__(self, data: Tensor) -> Tensor:
+        if self.kind == "none":
+            return data
+        if self.kind == "zscore":
+            return (data - self.mean) / self.scale
+        columns = []
+        for j, (values, scores) in enumerate(self.knots):
+            v = data[:, j].to(torch.float64)
+            if values.numel() == 1:
+                columns.append(v - values[0])
+                continue
+            inner = torch.from_numpy(np.interp(v.numpy(), values.numpy(), scores.numpy()))
+            slope = 1.0 / float(self.scale[j])
+            below = scores[0] + (v - values[0]) * slope
+            above = scores[-1] + (v - values[-1]) * slope
+            columns.append(torch.where(v < values[0], below, torch.where(v > values[-1], above, inner)))
+        return torch.stack(columns, dim=1).to(data.dtype)
+
+
+__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair"]
