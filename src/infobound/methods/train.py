@@ -76,8 +76,8 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
                                 few_label_repeats=few_label_repeats, seed=seed)
     if probe_head is not None:
         with torch.no_grad():
-            head = probe_head.to("cpu")
-            metrics["online_probe_acc"] = float((head(test_feats).argmax(1) == splits.y_test).float().mean())
+            logits = probe_head(test_feats.to(next(probe_head.parameters()).device)).cpu()
+        metrics["online_probe_acc"] = float((logits.argmax(1) == splits.y_test).float().mean())
     return metrics
 
 
