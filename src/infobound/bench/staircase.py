@@ -312,19 +312,26 @@ def _spec_from_dict(d: dict[str, Any]) -> RunSpec:
 
 
 _WORKER_QUEUE: Any = None
+_WORKER_PARENT: int | None = None
 
 
 def _init_worker(progress_queue: Any) -> None:
-    global _WORKER_QUEUE
+    global _WORKER_QUEUE, _WORKER_PARENT
     torch.set_num_threads(1)  # one thread per process: independent runs go to separate processes
-    _WORKER_QUEUE = progress_queue
+    _WORKER_QUEUE, _WORKER_PARENT = progress_queue, os.getppid()
+
+
+def _report_from_worker(steps: int) -> None:
+    if os.getppid() != _WORKER_PARENT:  # the bench was killed: don't train on as an orphan
+        os._exit(1)
+    _WORKER_QUEUE.put(steps)
 
 
 def _run_in_worker(spec_dict: dict[str, Any], runs_dir: str) -> dict[str, Any]:
     """One run in a pool process; writes its record atomically and returns it."""
     spec = _spec_from_dict(spec_dict)
     start = time.perf_counter()
-    report = (lambda k: _WORKER_QUEUE.put(k)) if _WORKER_QUEUE is not None else None
+    report = _report_from_worker if _WORKER_QUEUE is not None else None
     curve = train_runs([spec], "cpu", stacked=False, progress=report)[0]
     record = _run_record(spec, curve, time.perf_counter() - start, "cpu")
     write_json(Path(runs_dir) / f"{spec.key}.json", record)
@@ -531,10 +538,11 @@ def plot_staircase(records: list[dict[str, Any]], levels: tuple[float, ...], bat
     for ax in axes[:, 0]:
         ax.set_ylabel("estimate (nats)")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False, bbox_to_anchor=(0.5, -0.02))
+    legend_height = 0.35 / fig.get_figheight()  # a strip of 0.35 in under the panels
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False, bbox_to_anchor=(0.5, 0.0))
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, legend_height, 1, 1))
     return save_figure(fig, path)
 
 
