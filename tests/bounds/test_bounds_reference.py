@@ -209,7 +209,10 @@ def test_registry_returns_the_functions_and_aliases() -> None:
     assert not bounds.info("alpha_cpc").valid_lower_bound
     assert bounds.info("mine").stateful
     assert not bounds.info("f_divergence").in_nats
-    assert all(bounds.info(name).valid_lower_bound for name in bounds.available() if name != "alpha_cpc")
+    # The minibatch DV value (DV, MINE, SMILE) and per-anchor α-CPC overshoot the truth (test_bounds_validity).
+    not_bounds = {"alpha_cpc", "dv", "mine", "smile"}
+    assert all(not bounds.info(name).valid_lower_bound for name in not_bounds)
+    assert all(bounds.info(name).valid_lower_bound for name in bounds.available() if name not in not_bounds)
 
 
 def test_divergence_table_is_consistent() -> None:

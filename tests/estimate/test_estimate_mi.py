@@ -219,7 +219,12 @@ def test_method_registry_dispatches_to_nonneural_and_custom_estimators(gaussian_
     x, y = gaussian_5d
     assert {"neural", "ksg", "gaussian", "histogram"} <= set(available_methods())
     ksg = estimate_mi(x, y, method="ksg", k=5)
-    assert ksg.method == "ksg" and ksg.value == pytest.approx(1.0, abs=0.15)
+    # Dispatch is exact; KSG itself is biased low in 10 joint dimensions at N = 3000 (bmi's KSG gives
+    # 0.76 on this sample, ours 0.72), so the truth (1.0) is only a loose check here.
+    from infobound.estimate.nonparametric import ksg as ksg_direct
+
+    assert ksg.method == "ksg" and ksg.value == pytest.approx(ksg_direct(x, y, k=5).value)
+    assert 0.5 < ksg.value < 1.1
 
     def constant(x, y, *, seed=0, value=0.5):
         return EstimateResult(value, method="constant", n_samples=len(x))
