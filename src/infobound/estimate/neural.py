@@ -186,8 +186,9 @@ def _warn_about_bound(bound: str, kwargs: dict[str, Any], batch_size: int) -> No
     meta = bounds.info(bound)
     alpha = kwargs.get("alpha")
     if not meta.valid_lower_bound and (alpha is None or alpha < 1.0):
-        _warn(f"{bound!r} is not a valid lower bound on MI (it can overshoot the true value); "
-              "use 'ml_cpc' for a lifted ceiling that stays a bound")
+        _warn(f"{bound!r} is not a valid lower bound on MI: its minibatch estimate can overshoot the true "
+              "value (measured in tests/bounds/test_bounds_validity.py); use 'ml_cpc' for a lifted ceiling "
+              "that stays a bound")
     elif meta.name == "ml_cpc" and alpha is not None:
         safe = min_safe_alpha(batch_size)
         if alpha < safe:
