@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "ssl": "infobound.bench.ssl:main",
     "tschannen": "infobound.bench.tschannen:main",
     "staircase": "infobound.bench.staircase:main",
+    "validity": "infobound.bench.validity:main",
 }
 
 
