@@ -61,6 +61,12 @@ class TwoViewSplits:
         """Flattened sizes of view 1 and view 2."""
         return int(self.view1_train[0].numel()), int(self.view2_train[0].numel())
 
+    def to(self, device: str | torch.device) -> "TwoViewSplits":
+        """The same splits with every tensor on ``device``."""
+        t = lambda x: x.to(device)  # noqa: E731
+        return TwoViewSplits(t(self.view1_train), t(self.view2_train), t(self.y_train), t(self.view1_test),
+                             t(self.view2_test), t(self.y_test), self.num_classes, self.name)
+
     def flat(self) -> "TwoViewSplits":
         """The same splits with every view flattened to ``[N, D]``."""
         f = lambda t: t.reshape(len(t), -1)  # noqa: E731

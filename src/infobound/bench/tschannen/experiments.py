@@ -23,7 +23,7 @@ from ...data.halves import TwoViewSplits, load_halves
 from ...models.flows import CouplingFlow, ResidualMLP
 from .encoders import build_encoder
 from .noniid import SharedLatentGaussian
-from .training import BoundSpec, batches, encode, probe_accuracy, train_two_view
+from .training import BoundSpec, batches, encode, probe_accuracy, probe_noise, train_two_view
 
 Params = dict[str, Any]
 Setting = dict[str, Any]
@@ -54,10 +54,7 @@ def _halves(dataset: str, data_dir: str | None) -> TwoViewSplits:
 @functools.lru_cache(maxsize=4)
 def _flat(dataset: str, data_dir: str | None, device: str) -> TwoViewSplits:
     d = _halves(dataset, data_dir).flat()
-    if device == "cpu":
-        return d
-    return TwoViewSplits(*(t.to(device) for t in (d.view1_train, d.view2_train, d.y_train, d.view1_test,
-                                                  d.view2_test, d.y_test)), d.num_classes, d.name)
+    return d if device == "cpu" else d.to(device)
 
 
 def data_for(params: Params) -> TwoViewSplits:
@@ -398,11 +395,7 @@ def raw_baseline(params: Params) -> float:
     from threadpoolctl import threadpool_limits
 
     data = data_for(params)
-    noise = None
-    if params.get("noise_std", 0) > 0:
-        g = torch.Generator().manual_seed(104729)
-        noise = tuple((params["noise_std"] * torch.randn(v.shape, generator=g)).to(v.device)
-                      for v in (data.view1_train, data.view1_test))
+    noise = probe_noise(data, params.get("noise_std", 0.0), seed=0)
     with threadpool_limits(1):
         return probe_accuracy(None, data, noise)
 

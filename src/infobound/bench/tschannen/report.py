@@ -12,13 +12,14 @@ Result = dict[str, Any]
 
 
 def mean_sd(runs: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps, mean and sd (ddof 0, NaN-aware) of ``key`` over runs recorded at the same steps."""
+    """Steps, mean and sd (ddof 1 as in the tables, NaN-aware) of ``key`` over runs recorded at the same steps."""
     length = min(len(r[key]) for r in runs)
     steps = np.asarray(runs[0]["step"][:length], dtype=float)
     values = np.asarray([[np.nan if v is None else v for v in r[key][:length]] for r in runs], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (e.g. no loss before the first step)
-        return steps, np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+        sd = np.nanstd(values, axis=0, ddof=1) if len(runs) > 1 else np.zeros(length)
+        return steps, np.nanmean(values, axis=0), sd
 
 
 def _band(ax: Any, runs: list[dict[str, Any]], key: str, label: str, smooth: float = 0.0) -> None:
@@ -102,8 +103,9 @@ def figure(result: Result) -> Any:
         fig.tight_layout()
         return fig
     extra = len(settings) if name == "conditioning" else 0
-    fig, axes = plt.subplots(1, 2 + extra, figsize=(5.5 * (2 + extra), 4), squeeze=False)
-    axes = axes[0]
+    rows = 1 + (extra + 1) // 2
+    fig, grid = plt.subplots(rows, 2, figsize=(11, 4 * rows), squeeze=False)
+    axes = grid.flatten()
     for s in settings:
         _band(axes[0], s["runs"], "test_bound", s["setting"]["label"])
         _band(axes[1], s["runs"], "accuracy", s["setting"]["label"])
@@ -112,7 +114,9 @@ def figure(result: Result) -> Any:
     axes[1].set_ylabel("linear-probe accuracy on g1(view 1)")
     for i, s in enumerate(settings[:extra]):
         _percentiles(axes[2 + i], s)
-    for ax in axes:
+    for ax in axes[2 + extra:]:
+        ax.set_visible(False)
+    for ax in axes[: 2 + extra]:
         ax.set_xlabel(steps_label)
         ax.legend(fontsize=8)
     fig.suptitle(result["title"], fontsize=10)

@@ -99,6 +99,15 @@ def probe_accuracy(encoder: nn.Module | None, data: TwoViewSplits, noise: tuple[
     return linear_probe(x_tr, data.y_train, x_te, data.y_test)
 
 
+def probe_noise(data: TwoViewSplits, noise_std: float, seed: int) -> tuple[Tensor, Tensor] | None:
+    """One fixed noise draw for the probe's train and test view-1 inputs (None when ``noise_std`` is 0)."""
+    if noise_std <= 0:
+        return None
+    gen = torch.Generator().manual_seed(seed + 104729)
+    return tuple((noise_std * torch.randn(v.shape, generator=gen)).to(v.device)  # type: ignore[return-value]
+                 for v in (data.view1_train, data.view1_test))
+
+
 @torch.no_grad()
 def held_out_bound(g1: nn.Module, g2: nn.Module, critic: nn.Module, bound: Callable[[Tensor], Tensor],
                    data: TwoViewSplits, batch_size: int, noise_std: float, gen: torch.Generator) -> float:
@@ -157,16 +166,12 @@ def train_two_view(g1: nn.Module, g2: nn.Module, critic: nn.Module, bound: Bound
     opt = torch.optim.Adam(params, lr=lr)
     train_value = bound.trainer()
     n_train = len(data.view1_train)
-    probe_noise = None
-    if noise_std > 0:
-        if data.view1_train.shape[1:] != data.view2_train.shape[1:]:
-            raise ValueError("noise_std > 0 adds the same noise to both views, which needs views of equal shape")
-        pg = torch.Generator().manual_seed(seed + 104729)
-        probe_noise = tuple((noise_std * torch.randn(v.shape, generator=pg)).to(v.device)
-                            for v in (data.view1_train, data.view1_test))
+    if noise_std > 0 and data.view1_train.shape[1:] != data.view2_train.shape[1:]:
+        raise ValueError("noise_std > 0 adds the same noise to both views, which needs views of equal shape")
+    fixed_noise = probe_noise(data, noise_std, seed)
     cond_x = data.view1_train[:condition_examples] if condition_examples > 0 else None
-    if cond_x is not None and probe_noise is not None:
-        cond_x = cond_x + probe_noise[0][:condition_examples]
+    if cond_x is not None and fixed_noise is not None:
+        cond_x = cond_x + fixed_noise[0][:condition_examples]
 
     history: dict[str, list[Any]] = {"step": [], "train_bound": [], "test_bound": [], "accuracy": []}
     if cond_x is not None:
@@ -179,7 +184,7 @@ def train_two_view(g1: nn.Module, g2: nn.Module, critic: nn.Module, bound: Bound
         running.clear()
         history["test_bound"].append(held_out_bound(g1, g2, critic, bound, data, batch_size, noise_std,
                                                     torch.Generator().manual_seed(eval_gen_seed)))
-        history["accuracy"].append(probe_accuracy(g1, data, probe_noise) if probe else math.nan)
+        history["accuracy"].append(probe_accuracy(g1, data, fixed_noise) if probe else math.nan)
         if cond_x is not None:
             history["log_condition"].append(jacobian_log_condition(g1, cond_x).tolist())
 
@@ -202,4 +207,4 @@ def train_two_view(g1: nn.Module, g2: nn.Module, critic: nn.Module, bound: Bound
     return history
 
 
-__all__ = ["BoundSpec", "batches", "encode", "held_out_bound", "probe_accuracy", "train_two_view"]
+__all__ = ["BoundSpec", "batches", "encode", "held_out_bound", "probe_accuracy", "probe_noise", "train_two_view"]
