@@ -124,3 +124,18 @@ def test_random_crop_flip_returns_shifted_windows_of_the_padded_image():
     for i in range(2):
         windows = [padded[i, :, r:r + 6, c:c + 6] for r in range(5) for c in range(5)]
         assert any(torch.equal(out[i], w) or torch.equal(out[i], w.flip(-1)) for w in windows)
+
+
+def test_colour_images_are_standardised_augmented_and_distilled():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (64, 3, 16, 16), dtype=torch.uint8, generator=g)
+    y = torch.arange(64) % 4
+    images = DatasetSplits(x, y, x[:16], y[:16], 4, "tiny-images")
+    pipe = InputPipeline(images.x_train)
+    assert pipe.augment
+    flat = pipe(images.x_train).transpose(0, 1).reshape(3, -1)
+    assert torch.allclose(flat.mean(1), torch.zeros(3), atol=1e-4) and torch.allclose(flat.std(1), torch.ones(3), atol=1e-2)
+    teacher = build_model("resnet8", 4, (3, 16, 16))
+    result = distill_student("resnet8", teacher, images, TrainConfig(epochs=1, batch_size=32),
+                             DistillConfig(method="crd+kd", nce_k=8), log=None)
+    assert 0.0 <= result.test_acc <= 1.0 and "kd" in result.history[0] and "contrast" in result.history[0]

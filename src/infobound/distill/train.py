@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..data import to_float
 from ..models.zoo import ZooModel, build_model, canonical_name
 from .losses import CONTRAST_OBJECTIVES, KDLoss, MemoryContrastLoss
 
@@ -31,7 +32,7 @@ METHOD_WEIGHTS: dict[str, tuple[float, float, float]] = {
     **{c: (1.0, 0.0, 0.8) for c in CONTRAST_OBJECTIVES},
     **{f"{c}+kd": (1.0, 1.0, 0.8) for c in CONTRAST_OBJECTIVES},
 }
-_METHOD_ALIASES = {"none": "student", "ce": "student", "mlcpc": "ml_cpc", "ml-cpc": "ml_cpc", "nce": "crd",
+_METHOD_ALIASES = {"none": "student", "ce": "student", "mlcpc": "ml_cpc", "nce": "crd",
                    "kd+ml_cpc": "ml_cpc+kd", "kd+crd": "crd+kd", "kd+infonce": "infonce+kd"}
 
 
@@ -155,7 +156,7 @@ class InputPipeline(nn.Module):
 
     def forward(self, x: Tensor, train: bool = False, generator: torch.Generator | None = None) -> Tensor:
         if self.scale_uint8:
-            x = x.float().div_(255.0)
+            x = to_float(x)
             if self.images:
                 x = (x - self.mean) / self.std
         if train and self.augment:
@@ -445,10 +446,6 @@ def distill_student(student_arch: str, teacher: ZooModel, data: Any, cfg: TrainC
     return fit(student, objective, data, cfg, ckpt, resume, signature, log)
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 __all__ = ["DistillConfig", "DistillObjective", "InputPipeline", "METHOD_WEIGHTS", "Objective", "TrainConfig",
-           "TrainResult", "available_methods", "canonical_method", "count_parameters", "distill_student",
+           "TrainResult", "available_methods", "canonical_method", "distill_student",
            "evaluate", "fit", "load_teacher", "random_crop_flip", "save_teacher", "train_teacher"]
