@@ -23,6 +23,7 @@ cached in ``--out/runs.json``, so an interrupted run resumes.
 joint critic costs ~8× more per step, so it does not run on the whole grid);
 ``--stage tuning`` varies the other hyper-parameters one at a time around ``--base-bound``
 (for ml_cpc without an explicit α: the smallest safe α of the batch size, as estimate_mi does);
+``--stage combinations`` combines the changes that helped one at a time;
 ``--stage default`` runs only the library's current defaults (a check after changing them).
 """
 
@@ -89,6 +90,20 @@ def tuning_settings(bound: str) -> dict[str, dict[str, Any]]:
     return {f"{bound}: {name}": base | change for name, change in variants.items()}
 
 
+def combination_settings(bound: str) -> dict[str, dict[str, Any]]:
+    """The changes that helped one at a time in the tuning stage, combined."""
+    base = BASE | {"bound": bound}
+    variants = {
+        "layers 1, lr 5e-4": {"layers": 1, "lr": 5e-4},
+        "layers 1, batch 256": {"layers": 1, "batch_size": 256},
+        "layers 1, batch 256, lr 5e-4": {"layers": 1, "batch_size": 256, "lr": 5e-4},
+        "layers 1, batch 256, hidden 256": {"layers": 1, "batch_size": 256, "hidden": 256},
+        "layers 1, batch 256, 4000 steps": {"layers": 1, "batch_size": 256, "max_steps": 4000},
+        "layers 0 (bilinear), batch 256": {"layers": 0, "batch_size": 256},
+    }
+    return {f"{bound}: {name}": base | change for name, change in variants.items()}
+
+
 def default_settings() -> dict[str, dict[str, Any]]:
     return {"library defaults": {}}
 
@@ -135,7 +150,7 @@ def summarise(rows: list[dict[str, Any]], settings: list[str]) -> list[dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", choices=["bounds", "critic", "tuning", "default"], default="bounds")
+    parser.add_argument("--stage", choices=["bounds", "critic", "tuning", "combinations", "default"], default="bounds")
     parser.add_argument("--base-bound", default="ml_cpc",
                         help="bound of --stage critic and --stage tuning (ml_cpc: α = the safe α of the batch size)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -145,7 +160,8 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = {"bounds": bound_settings, "critic": lambda: critic_settings(args.base_bound),
-                "tuning": lambda: tuning_settings(args.base_bound), "default": default_settings}[args.stage]()
+                "tuning": lambda: tuning_settings(args.base_bound),
+                "combinations": lambda: combination_settings(args.base_bound), "default": default_settings}[args.stage]()
     task_names = args.tasks or (list(CRITIC_STAGE_TASKS) if args.stage == "critic" else list(tasks()))
     cache_path = args.out / "runs.json"
     done = {(r["setting"], r["task"], r["seed"]): r for r in (read_json(cache_path) if cache_path.exists() else [])}

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from infobound.estimate import EstimateResult, NeuralConfig, available_methods, estimate_mi, register_method
@@ -45,7 +46,8 @@ def test_interval_brackets_value_and_comes_from_heldout_batches(default_estimate
     batches = torch.tensor(result.details["heldout_batches"], dtype=torch.float64)
     assert batches.numel() == result.details["n_heldout"] // result.details["batch_size"] >= 2
     assert result.value == pytest.approx(float(batches.mean()))
-    half_width = 1.96 * float(batches.std()) / math.sqrt(batches.numel())
+    t_quantile = scipy.stats.t.ppf(0.975, batches.numel() - 1)
+    half_width = t_quantile * float(batches.std()) / math.sqrt(batches.numel())
     assert high - result.value == pytest.approx(half_width, rel=1e-6)
 
 

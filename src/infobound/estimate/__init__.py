@@ -32,9 +32,12 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
 
     The reported ``value`` is the bound evaluated with the trained critic on held-out batches of
     the training batch size — for bounds trained through a surrogate (JS, SMILE, MINE) it is the
-    estimate itself (NWJ of f + 1, clipped DV, DV), not the surrogate. ``ci`` is mean ± 1.96·SE
-    over those held-out batches: it covers the sampling noise of the held-out evaluation, not the
-    bias of the bound (a lower bound, or SMILE's clipping bias) or of the critic's training.
+    estimate itself (NWJ of f + 1, clipped DV, DV), not the surrogate. ``ci`` is mean ± t·SE over
+    those k held-out batches, with SE their standard deviation / √k and t the 97.5% Student-t
+    quantile with k − 1 degrees of freedom (1.96 when k is large; larger for few batches, whose
+    SE is itself uncertain). It covers the sampling noise of the held-out evaluation, not the bias
+    of the bound (a lower bound sits below the truth; SMILE's clipping can overshoot) nor that of
+    the critic's training.
 
     Because the same held-out rows decide when to stop, the value carries a small optimistic
     selection effect; the smoothing keeps it well below the interval's width on typical data.

@@ -103,8 +103,8 @@ def estimate_command(
 ) -> None:
     """Estimate the mutual information I(X; Y) in nats between the rows of two data files.
 
-    Prints the estimate on held-out data with its 95% interval (mean ± 1.96·SE over held-out
-    batches). Files: ``.npy`` arrays [N, d] or [N], or ``.csv``/``.tsv``/``.txt`` tables (a header
+    Prints the estimate on held-out data with its 95% interval (mean ± t·SE over the held-out
+    batches, t the Student-t quantile for their number). Files: ``.npy`` arrays [N, d] or [N], or ``.csv``/``.tsv``/``.txt`` tables (a header
     row of column names is detected); X and Y may be the same table with ``--x_columns`` and
     ``--y_columns`` picking the columns.
 
