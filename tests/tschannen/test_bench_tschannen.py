@@ -77,3 +77,20 @@ def test_cli_dispatches_to_the_benchmark(tmp_path, capsys):
           "--workers", "1", "--out", str(tmp_path)])
     assert (tmp_path / "noniid.json").exists()
     assert "non-i.i.d." in capsys.readouterr().out
+
+
+def test_finished_runs_are_kept_and_reused_and_other_parameters_rerun(tmp_path, monkeypatch):
+    import infobound.bench.tschannen as bench
+
+    params = resolve_params(EXPERIMENTS["noniid"], quick=True, estimators=["infonce"], steps=10, seeds=[0, 1])
+    first = run_experiment("noniid", params, workers=1, out=tmp_path, verbose=False)
+    assert len(list((tmp_path / "runs" / "noniid").glob("seed*.json"))) == 2 * len(first["settings"])
+
+    def fail(*args):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(bench, "run_one", fail)
+    again = run_experiment("noniid", params, workers=1, out=tmp_path, verbose=False)
+    assert again["table"] == first["table"]
+    with pytest.raises(AssertionError, match="trained again"):
+        run_experiment("noniid", {**params, "steps": 11}, workers=1, out=tmp_path, verbose=False)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -43,7 +44,7 @@ def _jsonable(obj: Any) -> Any:
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (NaN → null, ±inf → ±1e308)."""
     path = Path(path)
-    _atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2) + "\n").encode())
     return path
 
 
@@ -53,7 +54,7 @@ def read_json(path: str | Path) -> Any:
 
 def write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
-    _atomic_write_bytes(path, text.encode())
+    atomic_write_bytes(path, text.encode())
     return path
 
 
@@ -67,7 +68,7 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    _atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

@@ -22,13 +22,17 @@ GPU job; add ``--device cuda``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Literal
 
-from ..results import print_table, save_figure, write_json
+from tqdm.auto import tqdm
+
+from ..results import atomic_write_bytes, print_table, save_figure, write_json
 from .experiments import EXPERIMENTS, Experiment, raw_baseline, run_one
 
 ExperimentName = Literal["invertible", "adversarial", "conditioning", "critic", "encoder", "noniid", "all"]
@@ -58,18 +62,61 @@ def resolve_params(exp: Experiment, paper_scale: bool = False, quick: bool = Fal
     return params
 
 
+def _run_key(name: str, setting: dict[str, Any], seed: int, params: dict[str, Any]) -> str:
+    """A stable name for one run's cache file: a hash of everything that changes its result."""
+    relevant = {k: v for k, v in params.items() if k != "seeds"}
+    text = json.dumps({"experiment": name, "setting": setting, "seed": seed, "params": relevant},
+                      sort_keys=True, default=str)
+    return f"seed{seed}-{hashlib.sha1(text.encode()).hexdigest()[:16]}"
+
+
+def _run_jobs(jobs: list[tuple[str, dict[str, Any], int, dict[str, Any]]], workers: int, cache: Path | None,
+              verbose: bool) -> list[dict[str, Any]]:
+    """Run the (experiment, setting, seed, params) jobs, reusing finished runs cached under ``cache``.
+
+    Every finished run is written at once (atomically) to ``cache/<seed>-<hash>.json``, so an
+    interrupted bench resumes where it stopped; a run made with other parameters has another hash
+    and is never mixed in. Python's JSON keeps NaN (a probe not run) as NaN.
+    """
+    paths = [None if cache is None else cache / f"{_run_key(*job)}.json" for job in jobs]
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    for i, path in enumerate(paths):
+        if path is not None and path.exists():
+            results[i] = json.loads(path.read_text())
+    todo = [i for i, r in enumerate(results) if r is None]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"tschannen/{jobs[0][0]}", unit="run",
+               disable=not verbose)
+
+    def finish(i: int, result: dict[str, Any]) -> None:
+        results[i] = result
+        if paths[i] is not None:
+            atomic_write_bytes(paths[i], json.dumps(result).encode())
+        bar.update()
+
+    if workers <= 1 or len(todo) <= 1:
+        for i in todo:
+            finish(i, run_one(*jobs[i]))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_one, *jobs[i]): i for i in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    bar.close()
+    return results  # type: ignore[return-value]
+
+
 def run_experiment(name: str, params: dict[str, Any], workers: int = 1, out: Path | None = None,
                    verbose: bool = True) -> dict[str, Any]:
-    """Run every (setting, seed) of one experiment, then write its table, JSON and PNG to ``out``."""
+    """Run every (setting, seed) of one experiment, then write its table, JSON and PNG to ``out``.
+
+    With ``out``, each finished run is kept under ``out/runs/<experiment>/``: rerunning the same
+    command resumes an interrupted bench instead of starting over.
+    """
     exp = EXPERIMENTS[name]
     settings = exp.settings(params)
     jobs = [(name, s, seed, params) for s in settings for seed in params["seeds"]]
     start = time.perf_counter()
-    if workers <= 1 or len(jobs) == 1:
-        results = [run_one(*job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(run_one, *zip(*jobs)))
+    results = _run_jobs(jobs, workers, None if out is None else Path(out) / "runs" / name, verbose)
     per_setting = [{"setting": s, "runs": [r for (_, s2, _, _), r in zip(jobs, results) if s2 is s]} for s in settings]
     result: dict[str, Any] = {
         "experiment": name,
