@@ -207,7 +207,7 @@ def test_real_safe_alpha_rule_is_consulted(gaussian_5d):
 def test_warns_at_the_ceiling_of_a_capped_bound():
     x, y = CorrelatedGaussian(3, 6.0).sample(1000, seed=0)
     with pytest.warns(UserWarning, match="ceiling"):
-        estimate_mi(x, y, bound="infonce", **{**FAST, "batch_size": 8, "max_steps": 200})
+        estimate_mi(x, y, bound="infonce", **{**FAST, "batch_size": 8, "max_steps": 200, "layers": 2})
 
 
 def test_small_data_lowers_the_batch_size_with_a_warning(gaussian_5d):

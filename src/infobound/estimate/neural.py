@@ -78,18 +78,18 @@ class NeuralConfig:
         progress: show a tqdm progress bar (only on a terminal).
     """
 
-    batch_size: int = 128
+    batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 0.0
     max_steps: int = 2000
     eval_interval: int = 50
     patience: int = 8
     smoothing_window: int = 5
-    hidden: int = 256
-    layers: int = 2
+    hidden: int = 128
+    layers: int = 1
     embed_dim: int = 32
     test_fraction: float = 0.2
-    standardise: str = "zscore"
+    standardise: str = "rank"
     alpha: float | None = None
     clip: float | None = None
     bound_kwargs: dict[str, Any] = field(default_factory=dict)
