@@ -125,6 +125,11 @@ def _measure(impls: dict[str, LossFn], z1: Tensor, z2: Tensor, reps: int) -> dic
 DEFAULT_BATCH_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
 
 
+def with_readable_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the ratios as 3 significant digits (they reach 1e-3, which a fixed 2 decimals shows as 0.00)."""
+    return [{**r, **{k: f"{r[k]:.3g}" for k in ("time_ratio", "memory_ratio") if r.get(k) is not None}} for r in rows]
+
+
 def compare_loss_speed(batch_sizes: list[int] | tuple[int, ...] = DEFAULT_BATCH_SIZES, dim: int = 128,
                        temperature: float = 0.1, alpha: float = 0.1, reps: int = 7, seed: int = 0,
                        pml_memory_limit_gb: float = 1.0, threads: int = 1) -> list[dict[str, Any]]:
@@ -220,8 +225,7 @@ def main(batch_sizes: list[int] | None = None, dim: int = 128, temperature: floa
     rows = compare_loss_speed(batch_sizes, dim=dim, temperature=temperature, alpha=alpha, reps=3 if quick else reps,
                               pml_memory_limit_gb=pml_memory_limit_gb)
     columns = ["batch", "implementation", "ms", "ms_min", "peak_mb", "time_ratio", "memory_ratio", "note"]
-    shown = [{**r, **{k: f"{r[k]:.3g}" for k in ("time_ratio", "memory_ratio") if r[k] is not None}} for r in rows]
-    text = print_table(shown, columns, precision=2,
+    text = print_table(with_readable_ratios(rows), columns, precision=2,
                        title=f"Loss forward + backward on CPU (1 thread, d = {dim}, τ = {temperature:g}); "
                              f"ratios = ours ÷ pytorch-metric-learning NTXentLoss at the same batch")
     out = Path(out)
@@ -234,4 +238,4 @@ def main(batch_sizes: list[int] | None = None, dim: int = 128, temperature: floa
     return rows
 
 
-__all__ = ["compare_loss_speed", "main", "pml_predicted_peak_bytes"]
+__all__ = ["compare_loss_speed", "with_readable_ratios", "main", "pml_predicted_peak_bytes"]

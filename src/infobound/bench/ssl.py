@@ -308,12 +308,12 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
                                                      f"{r['error'].strip().splitlines()[-1]}" for r in failures))
     speed_rows = None
     if loss_speed:
-        from .loss_speed import compare_loss_speed
+        from .loss_speed import compare_loss_speed, with_readable_ratios
 
         speed_rows = compare_loss_speed(loss_batch_sizes or [128, 256, 512, 1024, 2048])
         sections.append("Loss forward + backward, one thread, d = 128 (ratios: ours ÷ pytorch-metric-learning "
                         "NTXentLoss at the same batch)\n\n" + format_table(
-                            speed_rows, ["batch", "implementation", "ms", "peak_mb", "time_ratio", "memory_ratio", "note"]))
+                            with_readable_ratios(speed_rows), ["batch", "implementation", "ms", "peak_mb", "time_ratio", "memory_ratio", "note"]))
     text = "\n\n".join(sections)
     print("\n" + text, flush=True)
     results = {"settings": {"epochs": epochs, "seeds": seeds, "batch_size": batch_size, "num_samples": num_samples,
