@@ -215,7 +215,7 @@ def _plot(objectives: list[dict[str, Any]], infocl: list[dict[str, Any]], path: 
         ax.set_ylabel("test accuracy")
         ax.set_title(title, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper right")  # above the bars (accuracies stay below 0.8 here)
     fig.suptitle("MNIST-1D contrastive pre-training: mean ± std over seeds", fontsize=11)
     save_figure(fig, path)
 
