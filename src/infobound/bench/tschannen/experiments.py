@@ -136,10 +136,13 @@ def _round_trip_error(flow: CouplingFlow, x: torch.Tensor) -> tuple[float, float
     return error32, float((flow64.inverse(flow64(x64)) - x64).abs().max())
 
 
-def _max_error(errors: Any) -> str:
-    """The largest error, formatted; "–" when a run was cached before the error was recorded."""
-    errors = list(errors)
-    return "–" if any(e is None for e in errors) else f"{max(errors):.1e}"
+def _max_error(runs: list[dict[str, Any]], key: str) -> str:
+    """The largest recorded error (one per run, or one per checkpoint), formatted; "–" for runs cached
+    before that error was recorded."""
+    values = [r.get(key) for r in runs]
+    if any(v is None for v in values):
+        return "–"
+    return f"{max(max(v) if isinstance(v, list) else v for v in values):.1e}"
 
 
 def _invertible_run(setting: Setting, seed: int, params: Params) -> dict[str, Any]:
@@ -154,8 +157,8 @@ def _invertible_run(setting: Setting, seed: int, params: Params) -> dict[str, An
 
 
 def _invertible_summary(setting: Setting, runs: list[dict[str, Any]], params: Params) -> dict[str, Any]:
-    return {**_curve_summary(runs), "max |g⁻¹(g(x)) − x|, float32": f"{max(r['inverse_error'] for r in runs):.1e}",
-            "float64": _max_error(r.get("inverse_error_float64") for r in runs)}
+    return {**_curve_summary(runs), "max |g⁻¹(g(x)) − x|, float32": _max_error(runs, "inverse_error"),
+            "float64": _max_error(runs, "inverse_error_float64")}
 
 
 INVERTIBLE = Experiment(
@@ -229,8 +232,8 @@ def _adversarial_summary(setting: Setting, runs: list[dict[str, Any]], params: P
         "acc start": _pm([r["accuracy"][0] for r in runs]),
         "acc end": _pm([r["accuracy"][-1] for r in runs]),
         "acc min": _pm([min(r["accuracy"]) for r in runs]),
-        "max |g⁻¹(g(x)) − x|, float32": f"{max(max(r['inverse_error']) for r in runs):.1e}",
-        "float64": _max_error(max(r["inverse_error_float64"]) if "inverse_error_float64" in r else None for r in runs),
+        "max |g⁻¹(g(x)) − x|, float32": _max_error(runs, "inverse_error"),
+        "float64": _max_error(runs, "inverse_error_float64"),
     }
 
 
