@@ -9,15 +9,24 @@ class ZooModel(nn.Module):
     """A classifier split into a feature extractor and one linear layer.
 
     Subclasses set ``self.feature_dim``, build ``self.classifier = nn.Linear(feature_dim, num_classes)``
-    and implement :meth:`features`. ``forward(x, return_features=True)`` returns ``(logits, features)``
-    where ``features`` is the penultimate layer (after global pooling): what CRD embeds.
+    and either implement :meth:`features` or, for a plain stack of layers, call :meth:`set_body`.
+    ``forward(x, return_features=True)`` returns ``(logits, features)`` where ``features`` is the
+    penultimate layer (after global pooling): what CRD embeds.
     """
 
     feature_dim: int
     classifier: nn.Linear
 
-    def features(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def set_body(self, layers: list[nn.Module], feature_dim: int, num_classes: int) -> None:
+        """Features = ``nn.Sequential(*layers)`` of width ``feature_dim``, then a linear classifier;
+        convolutions and batch norms initialised as in CRD's code (:func:`init_conv_bn`)."""
+        self.body = nn.Sequential(*layers)
+        self.feature_dim = feature_dim
+        self.classifier = nn.Linear(feature_dim, num_classes)
+        init_conv_bn(self)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)
 
     def forward(self, x: Tensor, return_features: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         feats = self.features(x)

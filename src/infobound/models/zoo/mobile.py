@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import ZooModel, conv_bn, init_conv_bn
+from .base import ZooModel, conv_bn
 
 
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:
@@ -54,13 +54,7 @@ class MobileNetV2(ZooModel):
                 layers.append(InvertedResidual(c, out, stride if i == 0 else 1, t))
                 c = out
         layers += [conv_bn(c, last_channels, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.body = nn.Sequential(*layers)
-        self.feature_dim = last_channels
-        self.classifier = nn.Linear(last_channels, num_classes)
-        init_conv_bn(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        self.set_body(layers, last_channels, num_classes)
 
 
 # ---------------------------------------------------------------------------------------- ShuffleNetV1
@@ -102,13 +96,7 @@ class ShuffleNetV1(ZooModel):
                 layers.append(ShuffleUnitV1(c, w, 2 if i == 0 else 1, groups))
                 c = w
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.body = nn.Sequential(*layers)
-        self.feature_dim = c
-        self.classifier = nn.Linear(c, num_classes)
-        init_conv_bn(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        self.set_body(layers, c, num_classes)
 
 
 # ---------------------------------------------------------------------------------------- ShuffleNetV2
@@ -153,10 +141,4 @@ class ShuffleNetV2(ZooModel):
             layers += [ShuffleUnitV2(w) for _ in range(n)]
             c = w
         layers += [conv_bn(c, last_channels, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.body = nn.Sequential(*layers)
-        self.feature_dim = last_channels
-        self.classifier = nn.Linear(last_channels, num_classes)
-        init_conv_bn(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        self.set_body(layers, last_channels, num_classes)

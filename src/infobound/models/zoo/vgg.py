@@ -8,9 +8,9 @@ features: 512-d.
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import nn
 
-from .base import ZooModel, init_conv_bn
+from .base import ZooModel
 
 VGG_CONFIGS: dict[int, list[list[int]]] = {
     8: [[64], [128], [256], [512], [512]],
@@ -34,11 +34,4 @@ class VGG(ZooModel):
                 c = w
             if i < 3 or (i == 3 and image_size >= 64):
                 layers.append(nn.MaxPool2d(2))
-        layers.append(nn.AdaptiveAvgPool2d(1))
-        self.body = nn.Sequential(*layers, nn.Flatten())
-        self.feature_dim = c
-        self.classifier = nn.Linear(c, num_classes)
-        init_conv_bn(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        self.set_body([*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()], c, num_classes)
