@@ -47,7 +47,7 @@ def _tsallis(a: float) -> FDivergence:
     if a <= 0 or a == 1:
         raise ValueError(f"Tsallis order `a` must be > 0 and != 1, got {a}")
     return FDivergence(
-        name=f"tsallis",
+        name="tsallis",
         f=lambda v: (torch.exp(a * v) - 1.0) / (a - 1.0),
         f_prime=lambda v: a * torch.exp((a - 1.0) * v) / (a - 1.0),
         # u f'(u) − f(u) = u^a + 1/(a − 1)

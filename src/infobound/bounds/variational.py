@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import check_alpha, check_scores, ensure_finite_inputs
+from ._checks import check_scores, ensure_finite_inputs
 
 
 def _offdiag_mask(n: int, device: torch.device) -> Tensor:
