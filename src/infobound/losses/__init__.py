@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from torch import nn
 
-from .base import Alpha, ContrastiveOutput, CeilingWarning, GeometricAlphaSchedule, MIReadout
+from .._names import canonical
+from .base import Alpha, CeilingWarning, ContrastiveOutput, GeometricAlphaSchedule, MIReadout
 from .contrastive import AlignmentUniformityLoss, FMICLLoss, InfoNCELoss, MLCPCLoss
 from .infocl import LowerBoundRegularizer, ReconstructionRegularizer
 from .queue import QueueInfoNCELoss, QueueMLCPCLoss
@@ -39,11 +40,7 @@ _ALIASES = {"nt_xent": "infonce", "ntxent": "infonce", "nce": "infonce", "cpc": 
 
 
 def _canonical(name: str, table: dict[str, Callable[..., nn.Module]], what: str) -> str:
-    key = name.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in table:
-        raise ValueError(f"unknown {what} {name!r}; expected one of {sorted(table)}")
-    return key
+    return canonical(name, table, what, _ALIASES)
 
 
 def available_objectives() -> list[str]:

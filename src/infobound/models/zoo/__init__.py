@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable, Sequence
 
+from ..._names import canonical
 from .base import ZooModel
 from .mobile import MobileNetV2, ShuffleNetV1, ShuffleNetV2
 from .resnet import cifar_resnet, resnet50
@@ -70,11 +71,8 @@ CRD_PAIRS: list[tuple[str, str]] = [
 
 
 def canonical_name(name: str) -> str:
-    key = name.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {available_models()}")
-    return key
+    """The zoo's key for ``name`` (case, ``-``/``_`` and CRD's spellings accepted)."""
+    return canonical(name, MODELS, "model", _ALIASES)
 
 
 def available_models() -> list[str]:
