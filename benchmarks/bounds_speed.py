@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from infobound import bounds
-from infobound.bench.results import print_table, write_json
+from infobound.results import print_table, write_json
 
 BoundFn = Callable[[Tensor], Tensor]
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import torch
 
-from infobound.bench.results import print_table, read_json, write_json, write_text
+from infobound.results import print_table, read_json, write_json, write_text
 from infobound.estimate import estimate_mi
 from infobound.tasks import CorrelatedGaussian, MultivariateNormal, MultivariateStudentT, transformed
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from infobound.bench.results import print_table, save_figure, write_json
+from infobound.results import print_table, save_figure, write_json
 from infobound.bench.staircase import PAPER_ESTIMATORS, PRESETS, PUBLISHED_LEVELS, RunSpec, parse_estimator, train_runs
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from infobound import bounds, critics
-from infobound.bench.results import print_table, write_json
+from infobound.results import print_table, write_json
 from infobound.tasks import CorrelatedGaussian
 
 

@@ -1,1 +1,1 @@
-"""Benchmarks: each prints a table and writes JSON + PNG through :mod:`infobound.bench.results`."""
+"""Benchmarks: each prints a table and writes JSON + PNG through :mod:`infobound.results`."""

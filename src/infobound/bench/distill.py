@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from .results import format_table, read_json, save_figure, write_json, write_text
+from infobound.results import format_table, read_json, save_figure, write_json, write_text
 
 SAME, CROSS = "same family", "cross family"
 PAIRS: dict[str, tuple[str, str, str]] = {

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from ..losses import InfoNCELoss, MLCPCLoss
-from .results import print_table, save_figure, write_json
+from infobound.results import print_table, save_figure, write_json
 
 PML = "pml NTXent"
 LossFn = Callable[[Tensor, Tensor], Tensor]

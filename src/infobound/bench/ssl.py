@@ -41,7 +41,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data import DatasetSplits, SignalAugment, load_dataset
-from .results import format_table, read_json, save_figure, write_json, write_text
+from infobound.results import format_table, read_json, save_figure, write_json, write_text
 
 TAG_LENGTH, NUM_TAGS = 8, 4
 

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from .. import bounds
 from .. import critics as critics_lib
 from ..tasks import Staircase
-from .results import format_table, read_json, save_figure, write_json, write_text
+from infobound.results import format_table, read_json, save_figure, write_json, write_text
 
 CriticName = Literal["joint", "separable"]
 

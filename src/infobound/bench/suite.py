@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ..estimate.nonparametric import gaussian, histogram, ksg
 from ..estimate.result import EstimateResult
 from ..tasks import task_suite
-from .results import format_table, print_table, read_json, save_figure, write_json, write_text
+from infobound.results import format_table, print_table, read_json, save_figure, write_json, write_text
 
 EstimatorFn = Callable[[Any, Any, int], EstimateResult]
 

@@ -47,7 +47,7 @@ from .. import bounds
 from ..critics import AnalyticCritic
 from ..estimate.safe_alpha import reference_alpha
 from ..tasks import CorrelatedGaussian, make_generator, task_suite
-from .results import format_table, save_figure, write_json, write_text
+from infobound.results import format_table, save_figure, write_json, write_text
 
 BOUNDS = ("ml_cpc", "alpha_cpc")
 """The two re-weighted contrastive bounds whose validity depends on α."""

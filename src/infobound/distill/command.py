@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from ..bench.results import write_json
+from ..results import write_json
 from .train import DistillConfig, InputPipeline, TrainConfig, distill_student, evaluate, load_teacher
 from .train import train_teacher as fit_teacher
 

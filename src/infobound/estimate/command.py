@@ -165,7 +165,7 @@ def estimate_command(
     else:
         print(f"  {result.method}; N = {result.n_samples}, {result.seconds:.1f} s")
     if output:
-        from ..bench.results import write_json  # the shared atomic writer
+        from ..results import write_json  # the shared atomic writer
 
         print(f"  result written to {write_json(output, asdict(result))}")
 

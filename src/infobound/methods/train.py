@@ -82,7 +82,7 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    from infobound.bench.results import write_json
+    from infobound.results import write_json
 
     write_json(path, obj)
 

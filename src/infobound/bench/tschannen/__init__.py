@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
-from ..results import atomic_write_bytes, print_table, save_figure, write_json
+from infobound.results import atomic_write_bytes, print_table, save_figure, write_json
 from .experiments import EXPERIMENTS, Experiment, raw_baseline, run_one
 
 ExperimentName = Literal["invertible", "adversarial", "conditioning", "critic", "encoder", "noniid", "all"]

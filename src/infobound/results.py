@@ -1,7 +1,12 @@
-"""One results writer for every benchmark: a table on stdout, JSON and PNG written atomically.
+"""The one results writer: a table on stdout, JSON, text and PNG written atomically.
+
+Used by ``estimate``, ``methods``, ``distill`` and every benchmark, so it lives low in the house
+(it imports nothing of ours) rather than under ``bench``.
 
 Long runs must survive interruption, so every file is written to a temporary name in the same
 folder and moved into place (``os.replace`` is atomic on POSIX): a reader never sees half a file.
+Files come out readable by others (0644, as ``torch.save`` leaves checkpoints), not with the 0600
+that ``mkstemp`` gives its temporary file.
 """
 
 from __future__ import annotations
@@ -14,11 +19,22 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
+FILE_MODE = 0o644
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file.
+
+    Args:
+        path: destination; its folder is created if missing.
+        data: the bytes to write.
+        mode: permission bits of the finished file (0644: readable by others, like checkpoints).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
