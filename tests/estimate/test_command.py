@@ -29,11 +29,12 @@ def data(tmp_path_factory):
 def test_npy_files(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), *TINY, "--output", str(data / "result.json")])
     out = capsys.readouterr().out
-    assert "nats" in out and "95% CI" in out and "bits" in out
+    assert "nats" in out and "sampling interval [" in out and "certified I ≥" in out and "bits" in out
     saved = json.loads((data / "result.json").read_text())
     assert saved["method"] == "neural" and saved["n_samples"] == 400
     assert saved["ci"][0] <= saved["value"] <= saved["ci"][1]
     assert saved["details"]["batch_size"] == 32
+    assert isinstance(saved["lower"], float) and saved["details"]["n_certify"] == 80
 
 
 def test_csv_with_column_names_and_bound_options(data, capsys):

@@ -55,7 +55,8 @@ def test_history_and_details(default_estimate):
     history, details = default_estimate.history, default_estimate.details
     assert set(history) == {"step", "train", "heldout", "heldout_smoothed"}
     assert len(history["step"]) == len(history["heldout"]) >= 2
-    assert details["n_train"] + details["n_heldout"] == 3000
+    assert details["n_train"] + details["n_heldout"] + details["n_certify"] == 3000
+    assert details["n_certify"] == 600 and default_estimate.lower is not None
     assert details["stop_reason"] in ("early_stopping", "max_steps")
     assert 0 < details["best_step"] <= details["steps"]
     assert details["best_step"] in history["step"]
