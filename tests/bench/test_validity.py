@@ -9,7 +9,6 @@ import torch
 from infobound import bounds
 from infobound.bench import validity
 from infobound.cli import main as cli_main
-from infobound.estimate.safe_alpha import MEASURED, min_safe_alpha, reference_alpha
 from infobound.tasks import CorrelatedGaussian, task_suite
 
 TINY = dict(batch_sizes=[8, 16], mis=[1.0, 8.0], dims=[20], alphas=[1.0, 0.1, 1e-3], batches=200, workers=1)
@@ -95,18 +94,3 @@ def test_smallest_safe_alpha_reads_the_monotone_closure():
     assert validity.smallest_safe_alpha({1.0: True, 0.1: False}) == (math.inf, True)
     assert validity.fine_alphas(1.0, 1e-2)[::20] == pytest.approx([1.0, 0.1, 0.01])
 
-
-def test_min_safe_alpha_is_monotone_and_within_the_measured_table():
-    sizes = sorted(MEASURED)
-    values = [min_safe_alpha(n) for n in range(2, 4097)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
-    for n in sizes:
-        assert min_safe_alpha(n) == MEASURED[n]
-    for lo, hi in zip(sizes, sizes[1:]):
-        mid = (lo + hi) // 2
-        assert MEASURED[hi] <= min_safe_alpha(mid) <= MEASURED[lo]
-    # Outside the measured range: never below a measured value, and the reference rule where it is smaller.
-    assert min_safe_alpha(4) == max(reference_alpha(4), MEASURED[sizes[0]])
-    assert min_safe_alpha(4096) == min(reference_alpha(4096), MEASURED[sizes[-1]])
-    with pytest.raises(ValueError):
-        min_safe_alpha(1)

@@ -9,9 +9,10 @@ Critic families (all batched: x [B, n, d], y [B, n, d] → scores [B, n, n]), ea
 analytic critic of a correlated Gaussian so that the ascent begins at the best critic and moves to
 wherever ML-CPC at this α rewards it:
 
-- ``quadratic``: f = θ₁a₀ s − θ₂b₀ |x|² − θ₃b₀ |y|² − θ₄·10⁻³a₀ s², s = x·y, with (a₀, b₀) the
-  analytic coefficients ρ/(1−ρ²), ρ²/(2(1−ρ²)) (θ = (1, 1, 1, 0) is log r up to a constant; the
-  issue's counterexample f = 54.22 xy − 26.78 (x² + y²) − 0.0357 (xy)² lies in this family);
+- ``quadratic``: f = −θ₁A|x − y|² + B(θ₂|x|² + θ₃|y|²) − 0.1θ₄(x·y)² with A = ρ/(2(1−ρ²)),
+  B = ρ/(2(1+ρ)) (θ = (1, 1, 1, 0) is log r up to a constant; every a·x·y − b_x|x|² − b_y|y|² −
+  c(x·y)², the issue's counterexample f = 54.22 xy − 26.78 (x² + y²) − 0.0357 (xy)² included, lies
+  in this family);
 - ``mlp``: quadratic + a concat MLP residual ψ([x_i, y_j]) (2 hidden layers of 32, zero-initialised
   output), a flexible joint critic;
 - ``separable``: quadratic + a separable residual g(x)ᵀh(y) (MLPs d → 32 → 16, g's output zero-initialised).
@@ -49,33 +50,43 @@ def ml_cpc_batched(scores: Tensor, alpha: float) -> Tensor:
 
 
 class QuadraticCritic(nn.Module):
-    """f = θ₁a₀ s − θ₂b₀|x|² − θ₃b₀|y|² − θ₄·10⁻³a₀ s², s = x·y; the analytic Gaussian critic at θ = (1, 1, 1, 0)."""
+    """f = −θ₁A|x − y|² + B(θ₂|x|² + θ₃|y|²) − 0.1·θ₄(x·y)²; the analytic Gaussian critic at θ = (1, 1, 1, 0).
+
+    With A = ρ/(2(1−ρ²)) and B = ρ/(2(1+ρ)), log r = −A|x − y|² + B(|x|² + |y|²) + const. This
+    parametrisation separates the huge curvature across the diagonal (A ≈ e^{2I/d}/4) from the O(1)
+    terms, so an optimiser step of the same size is meaningful at every MI (in the raw coefficients
+    a·x·y − b(|x|² + |y|²) the two large terms cancel to ~(1 − ρ²) relative precision).
+    """
 
     def __init__(self, rho: float, theta: Sequence[float] = (1.0, 1.0, 1.0, 0.0)) -> None:
         super().__init__()
-        self.a0 = rho / (1.0 - rho**2)
-        self.b0 = rho**2 / (2.0 * (1.0 - rho**2))
+        self.big = rho / (2.0 * (1.0 - rho**2))
+        self.small = rho / (2.0 * (1.0 + rho))
         self.theta = nn.Parameter(torch.tensor([float(t) for t in theta], dtype=torch.float64))
 
     @classmethod
     def from_coefficients(cls, a: float, b: float, c: float, rho: float) -> "QuadraticCritic":
-        """The critic a·s − b(|x|² + |y|²) − c·s² expressed in this parametrisation."""
+        """The critic a·(x·y) − b(|x|² + |y|²) − c·(x·y)² in this parametrisation."""
         critic = cls(rho)
         with torch.no_grad():
-            critic.theta.copy_(torch.tensor([a / critic.a0, b / critic.b0, b / critic.b0, c / (1e-3 * critic.a0)],
-                                            dtype=torch.float64))
+            side = (a / 2.0 - b) / critic.small
+            critic.theta.copy_(torch.tensor([a / 2.0 / critic.big, side, side, c / 0.1], dtype=torch.float64))
         return critic
 
     def coefficients(self) -> dict[str, float]:
+        """The raw coefficients of a·(x·y) − b_x|x|² − b_y|y|² − c·(x·y)²."""
         t = self.theta.detach().tolist()
-        return {"a": t[0] * self.a0, "b_x": t[1] * self.b0, "b_y": t[2] * self.b0, "c": t[3] * 1e-3 * self.a0}
+        a_half = t[0] * self.big
+        return {"a": 2.0 * a_half, "b_x": a_half - t[1] * self.small, "b_y": a_half - t[2] * self.small,
+                "c": 0.1 * t[3]}
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         s = x @ y.transpose(-1, -2)
         qx = (x * x).sum(-1)[..., :, None]
         qy = (y * y).sum(-1)[..., None, :]
         t = self.theta
-        return self.a0 * (t[0] * s - 1e-3 * t[3] * s * s) - self.b0 * (t[1] * qx + t[2] * qy)
+        # |x − y|² = qx + qy − 2s, formed before scaling by the large A.
+        return -t[0] * self.big * (qx + qy - 2.0 * s) + self.small * (t[1] * qx + t[2] * qy) - 0.1 * t[3] * s * s
 
 
 class MLPResidualCritic(nn.Module):
@@ -199,7 +210,9 @@ def adversarial_cell(family: str, dim: int, mi: float, n: int, alpha: float, *, 
     task = CorrelatedGaussian(int(dim), float(mi))
     critic = build_critic(family, task)
     step_entries = 2**20 if family == "quadratic" else 2**15  # the MLP's [B, n, n, 32] activations
-    train_adversary(critic, task, n, alpha, steps=steps, pool_entries=2**20, step_entries=step_entries, seed=seed)
+    lr = 5e-3 if family == "quadratic" else 1e-3
+    train_adversary(critic, task, n, alpha, steps=steps, pool_entries=2**20, step_entries=step_entries, lr=lr,
+                    seed=seed)
     batches = max(min_batches, eval_entries // (n * n))
     row = evaluate_critic(critic, task, n, [alpha], batches=batches, seed=seed + 10**6)[0]
     analytic = evaluate_critic(QuadraticCritic(task.rho), task, n, [alpha], batches=batches, seed=seed + 10**6)[0]
@@ -227,8 +240,8 @@ def run_adversarial(cells: Sequence[dict[str, Any]], *, steps: int, eval_entries
                 row = json.loads(line)
                 done[row["key"]] = row
     todo = [c for c in cells if _cell_key(c) not in done]
-    # Largest cells first, so that parallel workers finish together.
-    todo.sort(key=lambda c: -(c["n"] ** 2) * (10 if c["family"] == "mlp" else 1))
+    if workers > 1:  # largest cells first, so that parallel workers finish together
+        todo.sort(key=lambda c: -(c["n"] ** 2) * (10 if c["family"] == "mlp" else 1))
 
     def run(submit: Any, c: dict[str, Any]) -> Any:
         return submit(adversarial_cell, c["family"], c["dim"], c["mi"], c["n"], c["alpha"], steps=steps,
