@@ -72,7 +72,9 @@ def load_torch(path: str | Path, what: str = "checkpoint") -> Any:
         with torch.serialization.safe_globals(SAFE_TORCH_GLOBALS):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        if "Weights only load failed" in str(err):
+        # A named global is a request for code; anything else (an opcode outside the safe set) means the
+        # bytes are not a checkpoint pickle at all. Either way nothing of the file was executed.
+        if "Weights only load failed" in str(err) and re.search(r"GLOBAL |global", str(err)):
             raise UnsafeFileError(
                 f"{what} {str(path)!r} refused: {_why_refused(err)}, which a weights-only load does not allow "
                 "(tensors, numbers, strings, lists and dicts only); infobound never runs code from a file"
