@@ -86,13 +86,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(1)
     rows = half_precision_rows()
     print_table(rows, ["bound", "float16", "float16 in float64", "|Δ| float16", "float16 result dtype",
-                       "bfloat16", "bfloat16 in float64", "|Δ| bfloat16", "bfloat16 result dtype"], precision=4,
+                       "bfloat16", "bfloat16 in float64", "|Δ| bfloat16", "bfloat16 result dtype"], precision=6,
                 title=f"{N}×{N} N(0, {SCALE ** 2:g}) scores, diagonal + {DIAGONAL:g}, seed {SEED}")
     auto = autocast_row()
-    print_table([auto], precision=4)
-    worst = max((r[k] for r in rows for k in ("|Δ| float16", "|Δ| bfloat16") if math.isfinite(r[k])), default=0.0)
+    print_table([auto], precision=6)
+    worst = {t: max((r[f"|Δ| {t}"] for r in rows if math.isfinite(r[f"|Δ| {t}"])), default=0.0)
+             for t in ("float16", "bfloat16")}
     nan = [f"{r['bound']} ({t})" for r in rows for t in ("float16", "bfloat16") if not math.isfinite(r[t])]
-    print(f"largest |Δ|: {worst:.2e} nats; not finite: {', '.join(nan) or 'none'}")
+    print(f"largest |Δ| over the finite values: float16 {worst['float16']:.2e}, bfloat16 {worst['bfloat16']:.2e} "
+          f"nats; not finite: {', '.join(nan) or 'none'}")
     result = {"n": N, "scale": SCALE, "diagonal": DIAGONAL, "seed": SEED, "rows": rows, "autocast": auto,
               "worst_abs_diff": worst, "not_finite": nan}
     write_json(Path(args.out) / "half_precision.json", result)

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from infobound import bounds, losses
+from infobound.bounds import get_divergence
 from infobound.distill.losses import KDLoss, crd_nce_loss
 from infobound.losses.contrastive import _f_objective, _negatives_mask
 from infobound.losses.infocl import _log_kernel_mean
-from infobound.bounds import get_divergence
 
 
 def _features(n: int = 128, d: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

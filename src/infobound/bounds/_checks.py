@@ -138,7 +138,8 @@ def ensure_finite_inputs(result: Tensor, bound: str, **inputs: Tensor | None) ->
     value = flat[~torch.isfinite(flat)][0].item()
     message = (f"{bound}: the result is {value} from finite inputs (largest |score| {largest:.4g}, computed in "
                f"{str(result.dtype).replace('torch.', '')})")
-    if math.isnan(value):
-        raise ValueError(message + "; this is a bug in the bound, please report it with the scores")
+    if math.isnan(value):  # inf − inf of two overflowing terms (Pearson, Tsallis): never handed back, not even by allow_overflow
+        raise ValueError(message + ": two terms overflowed (inf − inf); scale the scores down or use a log-space "
+                         "bound (infonce, ml_cpc)")
     raise BoundOverflowError(message + ": e^score left the floating-point range; scale the scores down or use "
                              "a log-space bound (infonce, ml_cpc)", result)
