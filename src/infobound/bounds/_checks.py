@@ -16,6 +16,7 @@ off by up to 0.07 nats and float16 overflows e^x at x > 11 (``benchmarks/half_pr
 from __future__ import annotations
 
 import math
+import sys
 
 import torch
 from torch import Tensor
@@ -110,8 +111,10 @@ class BoundOverflowError(ValueError):
         self.result = result
 
 
-def ensure_finite_inputs(result: Tensor, bound: str, **inputs: Tensor | None) -> Tensor:
+def ensure_finite_inputs(result: Tensor, bound: str | None = None, /, **inputs: Tensor | None) -> Tensor:
     """Return ``result`` when it is finite; otherwise raise an error that names ``bound``.
+
+    ``bound`` defaults to the calling function's name (looked up only on the error path).
 
     Raises:
         ValueError: an input holds NaN/Inf (the message counts them), or the result is NaN from
@@ -123,6 +126,7 @@ def ensure_finite_inputs(result: Tensor, bound: str, **inputs: Tensor | None) ->
     finite = math.isfinite(result.item()) if result.numel() == 1 else bool(torch.isfinite(result).all())
     if finite:
         return result
+    bound = bound or sys._getframe(1).f_code.co_name
     largest = 0.0
     for name, t in inputs.items():
         if t is None or not isinstance(t, Tensor):

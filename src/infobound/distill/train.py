@@ -305,7 +305,7 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and resume and path.exists():
         state = load_torch(path, "resume checkpoint")
-        if not isinstance(state, dict) or state.get("signature") != signature:
+        if state.get("signature") != signature:
             raise ValueError(f"checkpoint {str(path)!r} belongs to a different run (settings differ); "
                              "use another output directory or resume=False to start over")
         model.load_state_dict(state["model"])
