@@ -92,3 +92,15 @@ def test_overflow_is_an_error_naming_the_bound_unless_allowed() -> None:
     scores[2, 3] = math.nan
     with pytest.raises(ValueError, match=r"^nwj: `scores` contains non-finite values \(1 NaN"):
         bounds.allow_overflow(bounds.nwj)(scores)  # bad input is never excused
+
+
+def test_a_large_surrogate_does_not_round_the_value_away() -> None:
+    # SMILE's value is the clipped DV, its gradient the JS objective's; with off-diagonal scores of 1e6 that
+    # objective is ~ −1e6, and ``s + (v − s).detach()`` rounded the value to float32's spacing there (0.06).
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.randn(16, 16, generator=gen) + 1e6 * (1.0 - torch.eye(16))
+    value = bounds.smile(scores, clip=5.0)
+    assert abs(value.item() - bounds.smile(scores.double(), clip=5.0).item()) <= 1e-5
+    leaf = scores.clone().requires_grad_(True)
+    bounds.smile(leaf, clip=5.0).backward()
+    assert leaf.grad is not None and torch.isfinite(leaf.grad).all()

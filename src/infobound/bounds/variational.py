@@ -6,7 +6,7 @@ References: Poole et al., "On Variational Bounds of Mutual Information", ICML 20
 
 Where the training surrogate differs from the reported estimate (JS, SMILE, MINE) the returned
 tensor carries the estimate's *value* and the surrogate's *gradient*:
-``surrogate + (estimate − surrogate).detach()``, so one call serves estimation and training.
+``estimate.detach() + (surrogate − surrogate.detach())``, so one call serves estimation and training.
 """
 
 from __future__ import annotations
@@ -34,7 +34,13 @@ def log_mean_exp_offdiag(scores: Tensor) -> Tensor:
 
 
 def _value_with_gradient_of(value: Tensor, surrogate: Tensor) -> Tensor:
-    return surrogate + (value - surrogate).detach()
+    """``value`` exactly, with the gradient of ``surrogate``.
+
+    ``s − s.detach()`` is exactly 0 in any precision, so the value keeps every bit; the textbook
+    ``s + (v − s).detach()`` rounds v to the spacing of s, which loses it entirely once s is large
+    (a KL-type surrogate at scores ~20 is ~e^20: float32 then returns 0 for a value of −3.8).
+    """
+    return value.detach() + (surrogate - surrogate.detach())
 
 
 def tuba(scores: Tensor, log_baseline: float | Tensor = 0.0) -> Tensor:
