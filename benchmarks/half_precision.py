@@ -8,7 +8,7 @@ identical). A third column evaluates ML-CPC of a separable critic's scores compu
 
     python benchmarks/half_precision.py --out results/half_precision
 
-Prints a table and writes ``OUT/half_precision.json``.
+Prints a table and writes ``OUT/half_precision.json`` and ``OUT/half_precision.png`` (|Δ| per bound).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from infobound import bounds
-from infobound.results import print_table, write_json
+from infobound.results import print_table, save_figure, write_json
 
 N, SCALE, DIAGONAL, SEED = 256, 3.0, 6.0, 0
 # Hyper-parameters of the bounds that need one; the others run with their defaults.
@@ -98,7 +98,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {"n": N, "scale": SCALE, "diagonal": DIAGONAL, "seed": SEED, "rows": rows, "autocast": auto,
               "worst_abs_diff": worst, "not_finite": nan}
     write_json(Path(args.out) / "half_precision.json", result)
+    _plot(rows, Path(args.out) / "half_precision.png")
     return result
+
+
+def _plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """|Δ| against float64 per bound and half dtype, log scale; a non-finite value is drawn as a red cross."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    x = range(len(rows))
+    for offset, tag in ((-0.2, "float16"), (0.2, "bfloat16")):
+        diffs = [r[f"|Δ| {tag}"] for r in rows]
+        ax.bar([i + offset for i in x], [max(d, 1e-9) if math.isfinite(d) else 0.0 for d in diffs], width=0.4,
+               label=tag)
+        bad = [i + offset for i, d in zip(x, diffs) if not math.isfinite(d)]
+        ax.plot(bad, [1.0] * len(bad), "rx", markersize=10)
+    ax.axhline(1e-3, color="k", linestyle="--", linewidth=1, label="1e-3 nats")
+    ax.set_yscale("log")
+    ax.set_xticks(list(x), [r["bound"] for r in rows], rotation=30, ha="right")
+    ax.set_ylabel("|half − float64| (nats)")
+    ax.set_title(f"{N}×{N} scores, same rounded values (red ×: not finite)")
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
