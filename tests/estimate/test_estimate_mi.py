@@ -191,7 +191,7 @@ def test_warns_when_alpha_is_below_the_safe_value(gaussian_5d, monkeypatch):
 
     monkeypatch.setattr(neural, "min_safe_alpha", fake_min_safe_alpha)
     options = {**FAST, "max_steps": 25, "batch_size": 64}
-    with pytest.warns(UserWarning, match="below the smallest measured safe"):
+    with pytest.warns(UserWarning, match="below the smallest safe"):
         estimate_mi(x[:1000], y[:1000], bound="ml_cpc", alpha=0.01, **options)
     assert asked == [64]
     with warnings.catch_warnings():

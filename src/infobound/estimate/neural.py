@@ -75,7 +75,7 @@ class NeuralConfig:
             (``lower`` is then None).
         standardise: "zscore", "rank" (Gaussian copula) or "none"; fitted on the training rows.
         alpha: α of ML-CPC / α-CPC / interpolated bounds. None: for ML-CPC the smallest α
-            measured safe for the batch size (``safe_alpha.min_safe_alpha``), which lifts its
+            safe for every critic at the batch size (``safe_alpha.min_safe_alpha``), which lifts its
             ceiling log(n/α) as far as it stays a lower bound; for the others their own default.
         clip: τ of SMILE (None: the bound's own default, 5).
         bound_kwargs: any further keyword arguments of the bound.
@@ -153,7 +153,7 @@ class NeuralConfig:
 def _bound_kwargs(bound: str, config: NeuralConfig, batch_size: int) -> dict[str, Any]:
     """The keyword arguments handed to the bound, checked against its signature.
 
-    ML-CPC without an explicit α gets the smallest α measured safe for the batch size
+    ML-CPC without an explicit α gets the smallest α safe for every critic at the batch size
     (:func:`~infobound.estimate.safe_alpha.min_safe_alpha`): the highest ceiling, log(n/α),
     that still keeps it a lower bound.
     """
@@ -206,8 +206,8 @@ def _warn_about_bound(bound: str, kwargs: dict[str, Any], batch_size: int) -> No
     elif meta.name == "ml_cpc" and alpha is not None:
         safe = min_safe_alpha(batch_size)
         if alpha < safe:
-            _warn(f"alpha={alpha:g} is below the smallest measured safe α ≈ {safe:.3g} for batch size "
-                  f"{batch_size}: ML-CPC may overshoot the true MI; raise alpha or the batch size")
+            _warn(f"alpha={alpha:g} is below the smallest safe α = n/(n(n−1)+1) ≈ {safe:.3g} for batch size "
+                  f"{batch_size}: ML-CPC may overshoot the true MI with some critics; raise alpha or the batch size")
     if not meta.in_nats:
         _warn(f"{bound!r} bounds an f-information, not the KL mutual information in nats")
 
