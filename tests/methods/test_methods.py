@@ -95,7 +95,7 @@ def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):
     assert {"linear_acc", "knn_acc", "few_label_acc"} <= set(metrics) and metrics["seed"] == 1
     assert metrics["options"]["alpha"] == 0.5 and metrics["dataset"] == "digits"
     capsys.readouterr()
-    cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "2", "--out",
+    cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "2", "--output",
               str(tmp_path / "probe.json")])
     probed = json.loads((tmp_path / "probe.json").read_text())
     assert probed["linear_acc"] == pytest.approx(metrics["linear_acc"])
