@@ -156,6 +156,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=r".*is deprecated.*")  # Lightning's own use of torch internals
+        warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # resuming
         trainer.fit(module, loader, ckpt_path=str(ckpt) if resume and ckpt.exists() else None)
     train_seconds = time.perf_counter() - started
     trainer.save_checkpoint(out / "model.ckpt")  # collective under DDP: every rank calls it
@@ -191,7 +192,7 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
     bound in nats, ...), OUT/model.ckpt and a checkpoint per epoch under OUT/checkpoints/.
 
     Args:
-        method: simclr or moco.
+        method: the self-supervised method (which LightningModule): simclr or moco; the loss is --objective.
         objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc).
         alpha: ML-CPC's α (fixed), or the start of the geometric schedule when alpha_end is given.
         alpha_end: end of the geometric α schedule (e.g. --alpha 10 --alpha_end 0.1).
