@@ -555,7 +555,7 @@ def _resolve_device(device: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"`device` {device!r} asked for CUDA, but torch.cuda.is_available() is False")
+        raise ValueError(f"--device {device} asks for CUDA, but this torch build sees no CUDA GPU")
     return resolved
 
 

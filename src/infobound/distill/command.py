@@ -67,7 +67,8 @@ def distill_command(
     deletes it and starts over).
 
     Args:
-        student: student architecture (see infobound.models.zoo.available_models()).
+        student: student architecture: mlp_small, cnn1d_small, resnet8x4, wrn_16_2, vgg8, mobilenetv2, ... (an
+            unknown name lists them all); --train_teacher takes the same names.
         method: the distillation loss: student (cross-entropy alone), kd, crd, ml_cpc, infonce,
             crd+kd, ml_cpc+kd or infonce+kd.
         teacher: path of a saved teacher (OUT/teacher.pt of an earlier run).
@@ -124,6 +125,9 @@ def distill_command(
     kw: dict[str, Any] = {"num_samples": num_samples} if (num_samples is not None and dataset == "mnist1d") else {}
     data = load_dataset(dataset, data_dir=data_dir, seed=data_seed, **kw)
     out = Path(out)
+    if overwrite and teacher is not None and out.resolve() in Path(teacher).resolve().parents:
+        raise ValueError(f"--teacher {str(teacher)!r} lies inside --out {str(out)!r}, which --overwrite true would "
+                         "delete; give another --out")
     prepare_out(out, settings, resume=resume, overwrite=overwrite)
     common = dict(batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay, schedule=schedule,
                   augment=augment, seed=seed, device=device,
