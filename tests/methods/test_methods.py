@@ -83,6 +83,10 @@ def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     for key in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc", "mi_lower_bound"):
         assert resumed[key] == whole[key], key
+    # the log keeps the epochs trained before the interruption (Lightning's CSVLogger would drop them)
+    logs = [list(csv.DictReader(open(tmp_path / run / "logs" / "metrics.csv"))) for run in ("whole", "killed")]
+    steps = [[(r["epoch"], r["step"]) for r in log if r["train/mi_nats_step"]] for log in logs]
+    assert steps[0] == steps[1] and len(steps[0]) == 10
 
 
 def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):

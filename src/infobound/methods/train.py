@@ -14,6 +14,8 @@ an uninterrupted one (CPU; GPU kernels may differ in the last bits).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 import time
@@ -88,6 +90,29 @@ def _plain(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))}
 
 
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _restore_earlier_rows(path: Path, earlier: list[dict[str, str]]) -> None:
+    """Put back the log rows written before a resume: Lightning's CSVLogger deletes an existing
+    ``metrics.csv`` when it starts, so a resumed run's log would begin at the resumed epoch."""
+    from infobound.results import write_text
+
+    new = _read_rows(path)
+    first = min((int(r["step"]) for r in new if r.get("step")), default=None)
+    rows = [r for r in earlier if first is None or (r.get("step") and int(r["step"]) < first)] + new
+    columns = list(dict.fromkeys(k for r in [*earlier, *new] for k in r))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, text.getvalue())
+
+
 def quiet_lightning() -> None:
     """Keep Lightning to warnings: no accelerator banner, cloud-logging tip or "stopped" notes."""
     import logging
@@ -152,16 +177,21 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         logger=CSVLogger(out, name="logs", version=""), enable_progress_bar=progress, enable_model_summary=False,
         log_every_n_steps=1, num_sanity_val_steps=0)
     ckpt = out / LAST_CHECKPOINT
+    log_file = out / "logs" / "metrics.csv"
+    earlier_log = _read_rows(log_file) if resume and ckpt.exists() else []
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=r".*is deprecated.*")  # Lightning's own use of torch internals
         warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # resuming
+        warnings.filterwarnings("ignore", message=r"Experiment logs directory .* exists")  # rows restored below
         trainer.fit(module, loader, ckpt_path=str(ckpt) if resume and ckpt.exists() else None)
     train_seconds = time.perf_counter() - started
     trainer.save_checkpoint(out / "model.ckpt")  # collective under DDP: every rank calls it
     if not trainer.is_global_zero:
         return {}
+    if earlier_log:
+        _restore_earlier_rows(log_file, earlier_log)
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
     metrics: dict[str, Any] = evaluate(module.encoder, splits, knn_k=knn_k, few_label_per_class=few_label_per_class,
                                        seed=seed, probe_head=module.probe)
