@@ -242,3 +242,18 @@ def test_concat_critic_warns_before_it_is_slow(table, capsys):
     main(["estimate", csv, csv, "--x_columns", "x1", "--y_columns", "y1", "--critic", "concat", "--max_steps", "4",
           "--eval_interval", "2", "--hidden", "8", "--batch_size", "32", "--progress", "false"])
     assert "warning: --critic concat" in capsys.readouterr().err
+
+
+def test_interrupt_exits_130_and_says_how_to_resume(capsys, monkeypatch):
+    import jsonargparse
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jsonargparse, "CLI", interrupted)
+    for argv, resumable in ((["pretrain"], True), (["estimate", "x.npy", "y.npy"], False)):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 130
+        err = capsys.readouterr().err
+        assert "interrupted" in err and ("run the same command again to resume" in err) == resumable

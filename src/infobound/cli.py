@@ -10,6 +10,7 @@ missing file) end as one line on stderr and exit status 2; ``--debug`` shows the
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import typing
 from typing import Callable, Optional
@@ -155,7 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         if debug:
             raise
-        print(f"\n{prog}: interrupted; run the same command again to resume where it stopped", file=sys.stderr)
+        resumable = "resume" in inspect.signature(fn).parameters
+        print(f"\n{prog}: interrupted" + ("; run the same command again to resume where it stopped" if resumable else ""),
+              file=sys.stderr)
         raise SystemExit(130) from None
     except USER_ERRORS as err:
         if debug:
