@@ -257,3 +257,9 @@ def test_interrupt_exits_130_and_says_how_to_resume(capsys, monkeypatch):
         assert exit_info.value.code == 130
         err = capsys.readouterr().err
         assert "interrupted" in err and ("run the same command again to resume" in err) == resumable
+
+
+@pytest.mark.parametrize("argv, match", [(["nope"], "infobound: error: unknown command 'nope'"),
+                                         (["bench", "nope"], "infobound bench: error: unknown benchmark 'nope'")])
+def test_unknown_command_or_benchmark(capsys, argv, match):
+    assert match in _error(capsys, argv)

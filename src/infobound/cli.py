@@ -122,6 +122,12 @@ def _one_line_warnings(prog: str) -> None:
     warnings.showwarning = show  # type: ignore[assignment]
 
 
+def _fail(prog: str, message: str) -> typing.NoReturn:
+    """One line on stderr and exit status 2, as argparse does for a bad flag."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``infobound`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -140,12 +146,12 @@ def main(argv: list[str] | None = None) -> None:
             return
         name, rest = rest[0], rest[1:]
         if name not in BENCHMARKS:
-            raise SystemExit(f"infobound bench: error: unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}")
+            _fail("infobound bench", f"unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}")
         target, prog = BENCHMARKS[name], f"infobound bench {name}"
     elif command in COMMANDS:
         target, prog = COMMANDS[command], f"infobound {command}"
     else:
-        raise SystemExit(f"infobound: error: unknown command {command!r}\n\n{_usage()}")
+        _fail("infobound", f"unknown command {command!r}; expected one of {[*COMMANDS, 'bench']} (infobound --help)")
     from jsonargparse import CLI
 
     fn = _load(target)
@@ -163,9 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     except USER_ERRORS as err:
         if debug:
             raise
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"{prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _fail(prog, str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
 
 
 if __name__ == "__main__":
