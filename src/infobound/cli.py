@@ -13,6 +13,7 @@ import importlib
 import inspect
 import sys
 import typing
+import warnings
 from typing import Callable, Optional
 
 # command -> "module:function"; "bench" holds the benchmark verbs.
@@ -113,7 +114,6 @@ def _version() -> str:
 
 def _one_line_warnings(prog: str) -> None:
     """Warnings as ``prog: warning: message`` on stderr instead of Python's file:line format."""
-    import warnings
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: typing.TextIO | None = None, line: str | None = None) -> None:
@@ -155,10 +155,11 @@ def main(argv: list[str] | None = None) -> None:
     from jsonargparse import CLI
 
     fn = _load(target)
-    if not debug:
-        _one_line_warnings(prog)
     try:
-        CLI(fn, args=_bare_bool_flags(fn, _underscored(rest)), as_positional=True, prog=prog)
+        with warnings.catch_warnings():  # the caller's warning display comes back afterwards
+            if not debug:
+                _one_line_warnings(prog)
+            CLI(fn, args=_bare_bool_flags(fn, _underscored(rest)), as_positional=True, prog=prog)
     except KeyboardInterrupt:
         if debug:
             raise
