@@ -24,13 +24,22 @@ def _env() -> dict[str, str]:
 
 
 def _error(capsys, argv: list[str]) -> str:
-    """Run a command that must fail as a user mistake: exit status 2 and exactly one line on stderr."""
+    """Run a command that must fail as a user mistake: a SystemExit whose message (what Python prints
+    on stderr, with exit status 1) is exactly one line."""
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    err = exit_info.value.code
+    assert isinstance(err, str) and len(err.splitlines()) == 1 and "Traceback" not in err, err
     return err
+
+
+def test_a_mistake_exits_with_one_line_on_stderr_and_status_1(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "infobound.cli", "pretrain", "--dataset", "nope", "--out",
+                           str(tmp_path / "run")], env=_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    err = done.stderr.strip()
+    assert err.startswith("infobound pretrain: error: unknown dataset 'nope'; expected one of [") and "\n" not in err
+    assert not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------------------------------------------ help

@@ -4,7 +4,7 @@ Each command is a typed Python function; jsonargparse turns its signature and do
 flags and adds ``--config FILE.yaml`` (any flag can live in the file) and ``--print_config``.
 Commands are imported lazily so that ``infobound --help`` imports neither torch nor jsonargparse
 and ``infobound estimate`` does not pay for Lightning. Mistakes of the user (a ``ValueError`` or a
-missing file) end as one line on stderr and exit status 2; ``--debug`` shows their traceback.
+missing file) end as one line on stderr and exit status 1; ``--debug`` shows their traceback.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ def _one_line_warnings(prog: str) -> None:
 
 
 def _fail(prog: str, message: str) -> typing.NoReturn:
-    """One line on stderr and exit status 2, as argparse does for a bad flag."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    """Exit with ``prog: error: message``: Python prints it as one line on stderr, exit status 1 (as
+    ``estimate`` does); a caller of :func:`main` finds the message on the ``SystemExit``."""
+    raise SystemExit(f"{prog}: error: {message}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from ..data import to_float
 from ..models.zoo import ZooModel, build_model, canonical_name
 from ..runs import check_settings
+from ..safe_load import load_torch
 from .losses import CONTRAST_OBJECTIVES, KDLoss, MemoryContrastLoss
 
 # (cross-entropy, KD, contrastive) weights per method: CRD's settings (KD: γ = 0.1, α = 0.9;
@@ -307,7 +308,7 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
     start_epoch, seconds = 0, 0.0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and resume and path.exists():
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = load_torch(path, "resume checkpoint")
         check_settings(state.get("signature", {}), signature, path)
         model.load_state_dict(state["model"])
         if isinstance(objective, DistillObjective):
@@ -388,10 +389,7 @@ def save_teacher(path: str | Path, model: ZooModel, arch: str, data: Any, test_a
 
 def load_teacher(path: str | Path, data: Any | None = None) -> tuple[ZooModel, dict[str, Any]]:
     """A teacher saved by :func:`save_teacher`; checks that it fits ``data`` when given."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"teacher checkpoint {str(path)!r} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = load_torch(path, "teacher checkpoint")
     if not isinstance(state, dict) or state.get("kind") != TEACHER_KIND:
         raise ValueError(f"{str(path)!r} is not a teacher checkpoint written by infobound distill "
                          "(train one with --train_teacher ARCH)")
