@@ -116,12 +116,13 @@ def ml_cpc_fresh(scores: Tensor, fresh_scores: Tensor, alpha: float = 1.0) -> Te
         fresh_scores: [n, n'] log-critic values of the batch's x against a fresh, independent y' batch.
         alpha: the weight of the batch's own pairs in the normaliser, in [0, 1].
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     if not isinstance(fresh_scores, Tensor) or fresh_scores.dim() != 2 or fresh_scores.shape[0] != n:
         raise ValueError(f"`fresh_scores` must have shape [n = {n}, n'], got "
                          f"{tuple(fresh_scores.shape) if isinstance(fresh_scores, Tensor) else type(fresh_scores).__name__}")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"`alpha` of the fresh-batch ML-CPC must lie in [0, 1], got {alpha}")
+    fresh_scores = fresh_scores.to(scores.dtype)
     parts = []
     if alpha > 0:
         parts.append((scores + math.log(alpha)).flatten())
@@ -129,7 +130,7 @@ def ml_cpc_fresh(scores: Tensor, fresh_scores: Tensor, alpha: float = 1.0) -> Te
         # the official code sums e^g over j and divides by n² like the batch term: kept, so α mixes like for like
         parts.append((fresh_scores + math.log(1.0 - alpha)).flatten() + math.log(n / fresh_scores.shape[1]))
     result = scores.diagonal().mean() - (torch.logsumexp(torch.cat(parts), 0) - 2.0 * math.log(n))
-    return ensure_finite_inputs(result, scores=scores, fresh_scores=fresh_scores)
+    return ensure_finite_inputs(result, "ml_cpc_fresh", scores=scores, fresh_scores=fresh_scores)
 
 
 def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) -> Tensor:

@@ -120,7 +120,7 @@ def alpha_cpc_memory_loss(positives: Tensor, negatives: Tensor, alpha: float = 1
 
     (the official ML-CPC distillation code's ``_MultiClassLoss`` is ``−I_α + log m``). Ceiling log(m/α).
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     m = k + 1
     if not 0 < alpha <= m:
         raise ValueError(f"α-CPC `alpha` must lie in (0, m = K + 1 = {m}], got {alpha}")

@@ -283,9 +283,9 @@ class FMICLLoss(nn.Module):
         z1, z2 = gather_pair(z1, z2)
         div = get_divergence(self.divergence, **self.divergence_params)
         if self.negatives == "same":
-            cross = self.critic(z1, z2)
-            negative = 0.5 * (_offdiag_mean(div.conjugate_of_f_prime(self.critic(z1, z1)))
-                              + _offdiag_mean(div.conjugate_of_f_prime(self.critic(z2, z2))))
+            cross = upcast(self.critic(z1, z2))  # the bounds' precision policy: no half-precision sums
+            negative = 0.5 * (_offdiag_mean(div.conjugate_of_f_prime(upcast(self.critic(z1, z1))))
+                              + _offdiag_mean(div.conjugate_of_f_prime(upcast(self.critic(z2, z2)))))
             loss = -(div.f_prime(cross.diagonal()).mean() - self.weight * negative)
             with torch.no_grad():
                 bound = _f_objective(cross, _negatives_mask(cross.shape[0], None, cross.device), get_divergence("kl"), 1.0)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import bounds
+from ..bounds._checks import upcast
 from .base import ContrastiveOutput
 from .contrastive import check_pair, gather_pair
 
@@ -39,7 +40,7 @@ class BYOLLoss(nn.Module):
         check_pair(prediction, target, ("prediction", "target"))
         if prediction.shape[0] < 2:
             raise ValueError(f"need at least 2 samples, got n = {prediction.shape[0]}")
-        target = target.detach()
+        prediction, target = upcast(prediction), upcast(target.detach())
         loss = (2.0 - 2.0 * F.cosine_similarity(prediction, target, dim=1)).mean()
         return ContrastiveOutput(loss, _readout(prediction, target), math.log(prediction.shape[0]))
 
@@ -67,6 +68,7 @@ class BarlowTwinsLoss(nn.Module):
 
     def forward(self, z1: Tensor, z2: Tensor, progress: float | None = None) -> ContrastiveOutput:
         z1, z2 = gather_pair(z1, z2)
+        z1, z2 = upcast(z1), upcast(z2)  # the bounds' precision policy: statistics in at least float32
         n = z1.shape[0]
         standardise = lambda z: (z - z.mean(0)) / (z.var(0, unbiased=False) + 1e-5).sqrt()  # noqa: E731  BN, no affine
         c = standardise(z1).t() @ standardise(z2) / n
