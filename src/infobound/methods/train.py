@@ -281,6 +281,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
     if dataset == "mnist1d":
         data_options["num_samples"] = num_samples
     splits = load_dataset(**data_options)
+    if objective is None and method in METHODS:  # the method's own, named, so run settings record it
+        objective = METHODS[method].default_objective
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
                    regularizer=regularizer, lam=lam, encoder=encoder, proj_dim=proj_dim, proj_hidden=proj_hidden,
                    lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
