@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 from torch import Tensor
 
 from ._checks import BoundOverflowError, check_scores
-from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit
+from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit, ml_cpc_fresh
 from .divergences import DIVERGENCES, FDivergence, available_divergences, get_divergence
 from .fdiv import f_divergence
 from .variational import MovingAverage, dv, interpolated, js, js_fgan, log_mean_exp_offdiag, mine, nwj, smile, tuba
@@ -141,5 +141,5 @@ __all__ = [
     "BoundFn", "BoundInfo", "BoundOverflowError", "allow_overflow", "DIVERGENCES", "FDivergence", "MovingAverage", "alpha_cpc", "available",
     "available_divergences", "ceiling", "check_scores", "dv", "f_divergence", "get", "get_divergence", "info",
     "infonce", "infonce_explicit", "interpolated", "js", "js_fgan", "log_mean_exp_offdiag", "mine",
-    "ml_cpc", "ml_cpc_explicit", "nwj", "register", "smile", "tuba",
+    "ml_cpc", "ml_cpc_explicit", "ml_cpc_fresh", "nwj", "register", "smile", "tuba",
 ]
