@@ -55,7 +55,8 @@ def test_history_and_details(default_estimate):
     history, details = default_estimate.history, default_estimate.details
     assert set(history) == {"step", "train", "heldout", "heldout_smoothed"}
     assert len(history["step"]) == len(history["heldout"]) >= 2
-    assert details["n_train"] + details["n_heldout"] == 3000
+    assert details["n_train"] + details["n_heldout"] + details["n_certify"] == 3000
+    assert details["n_certify"] == 600 and default_estimate.lower is not None
     assert details["stop_reason"] in ("early_stopping", "max_steps")
     assert 0 < details["best_step"] <= details["steps"]
     assert details["best_step"] in history["step"]
@@ -190,7 +191,7 @@ def test_warns_when_alpha_is_below_the_safe_value(gaussian_5d, monkeypatch):
 
     monkeypatch.setattr(neural, "min_safe_alpha", fake_min_safe_alpha)
     options = {**FAST, "max_steps": 25, "batch_size": 64}
-    with pytest.warns(UserWarning, match="below the smallest measured safe"):
+    with pytest.warns(UserWarning, match="below the smallest safe"):
         estimate_mi(x[:1000], y[:1000], bound="ml_cpc", alpha=0.01, **options)
     assert asked == [64]
     with warnings.catch_warnings():

@@ -5,7 +5,7 @@ Example:
     >>> from infobound import estimate_mi
     >>> x = np.random.randn(5000, 25); y = x + np.random.randn(5000, 25)
     >>> result = estimate_mi(x, y)                 # doctest: +SKIP
-    >>> result.value, result.ci                    # nats on held-out data, 95% interval
+    >>> result.value, result.ci, result.lower      # nats on held-out data, sampling interval, certified I ≥ lower
 """
 
 from __future__ import annotations
@@ -35,9 +35,17 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
     estimate itself (NWJ of f + 1, clipped DV, DV), not the surrogate. ``ci`` is mean ± t·SE over
     those k held-out batches, with SE their standard deviation / √k and t the 97.5% Student-t
     quantile with k − 1 degrees of freedom (1.96 when k is large; larger for few batches, whose
-    SE is itself uncertain). It covers the sampling noise of the held-out evaluation, not the bias
-    of the bound (a lower bound sits below the truth; SMILE's clipping can overshoot) nor that of
-    the critic's training.
+    SE is itself uncertain). It is a *sampling interval* (also ``result.sampling_interval``): it
+    covers the sampling noise of the held-out evaluation, not the bias of the bound (a lower bound
+    sits below the truth; SMILE's clipping can overshoot) nor that of the critic's training, so it
+    is not a confidence interval on I(X; Y).
+
+    ``lower`` is one: a one-sided 95% lower confidence limit on I(X; Y), valid for whatever critic
+    training produced. A third split of ``certify_fraction`` rows (default 0.2), used neither for
+    training nor for early stopping, is cut into batches; ML-CPC at α = n/(n(n−1)+1), a lower
+    bound for every critic, is evaluated on each with the final critic, and ``lower`` is the
+    one-sided Student-t limit of their mean (docs/estimate.md, "Certified lower limit";
+    :func:`infobound.estimate.certify.certified_lower_limit`). Non-neural methods set it to None.
 
     Because the same held-out rows decide when to stop, the value carries a small optimistic
     selection effect; the smoothing keeps it well below the interval's width on typical data.
@@ -46,8 +54,8 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
         x: samples of X, numpy array or torch tensor [N, dx] (or [N], read as [N, 1]).
         y: samples of Y, [N, dy] (or [N]); row i of x pairs with row i of y.
         bound: a name from ``infobound.bounds.available()`` (neural only). Default "ml_cpc"
-            with α = the smallest α measured safe for the batch size, chosen by measurement
-            (docs/estimate.md). InfoNCE and ML-CPC with α = 1 cannot exceed log(batch_size);
+            with α = n/(n(n−1)+1), the smallest α treated as safe for every critic at batch size n
+            (:func:`~infobound.estimate.safe_alpha.min_safe_alpha`, docs/validity.md). InfoNCE and ML-CPC with α = 1 cannot exceed log(batch_size);
             ML-CPC with α < 1 lifts that ceiling to log(batch_size/α).
         critic: a name from ``infobound.critics.available()`` (neural only; default "separable").
         seed: seeds the split, the batches and the critic's initialisation; equal seeds give equal
@@ -56,13 +64,14 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
             "histogram"; see :func:`available_methods`).
         **options: for "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
             eval_interval, patience, smoothing_window, hidden, layers, embed_dim, test_fraction,
-            standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,
+            certify_fraction, standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,
             progress); for other methods their own keyword arguments (e.g. ``k`` for KSG).
 
     Returns:
-        :class:`EstimateResult` with ``value`` (nats), ``ci`` (low, high), ``history``
-        ({"step", "train", "heldout", "heldout_smoothed"}) and ``details`` (batch size, steps,
-        best step, stop reason, per-batch held-out values, the bound's ceiling, the config).
+        :class:`EstimateResult` with ``value`` (nats), ``ci`` (the sampling interval, low, high),
+        ``lower`` (certified limit or None), ``history`` ({"step", "train", "heldout",
+        "heldout_smoothed"}) and ``details`` (batch size, steps, best step, stop reason, per-batch
+        held-out values, the bound's ceiling, the certificate, the config).
 
     Raises:
         ValueError: length mismatch, NaN/Inf, wrong rank, too few samples, unknown bound, critic
@@ -70,7 +79,7 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
         TypeError: non-numeric data or an unknown option name.
 
     Warns:
-        UserWarning: ML-CPC α below the measured safe value for the batch size
+        UserWarning: ML-CPC α below the safe value for the batch size
             (:func:`infobound.estimate.safe_alpha.min_safe_alpha`), a bound that is not a valid
             lower bound, an estimate sitting at its bound's ceiling, a lowered batch size.
     """
