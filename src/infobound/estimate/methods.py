@@ -54,6 +54,12 @@ def _neural(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     return estimate_neural(x, y, seed=seed, **options)
 
 
+def _dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
+    from .dime import estimate_dime
+
+    return estimate_dime(x, y, seed=seed, **options)
+
+
 def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
     # scipy is imported only when a non-neural method is used.
     def run(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
@@ -67,6 +73,7 @@ def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
 
 
 register_method("neural", _neural)
+register_method("fdime", _dime)
 for _name, _takes_seed in (("ksg", True), ("gaussian", True), ("cca", True), ("gcmi", True), ("histogram", False)):
     register_method(_name, _nonparametric(_name, _takes_seed))
 

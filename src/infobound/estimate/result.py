@@ -12,8 +12,12 @@ class EstimateResult:
 
     Attributes:
         value: the estimate (nats). For neural estimators it is measured on held-out data.
-        ci: (low, high) interval around ``value`` where meaningful (e.g. a normal interval from the
-            held-out batches), else None.
+        ci: (low, high) sampling interval around ``value`` where meaningful (e.g. a Student-t interval
+            over held-out batches or rows), else None. It covers the noise of the held-out evaluation
+            only, not the estimator's bias: it need not contain the true MI.
+        lower: a certified one-sided 95% lower confidence limit on I(X; Y) (a valid bound with the
+            final critic on rows that took no part in training or selection), or None for
+            estimators without such a guarantee.
         method: "neural", "ksg", "cca", "histogram", ...
         bound: the bound's registry name for neural estimators, else None.
         n_samples: number of samples used in total.
@@ -24,6 +28,7 @@ class EstimateResult:
 
     value: float
     ci: tuple[float, float] | None = None
+    lower: float | None = None
     method: str = "neural"
     bound: str | None = None
     n_samples: int = 0
@@ -35,6 +40,7 @@ class EstimateResult:
         return float(self.value)
 
     def __str__(self) -> str:
-        interval = f" [{self.ci[0]:.3f}, {self.ci[1]:.3f}]" if self.ci else ""
+        interval = f" (sampling interval [{self.ci[0]:.3f}, {self.ci[1]:.3f}])" if self.ci else ""
+        certified = f"; certified I ≥ {self.lower:.3f} at 95%" if self.lower is not None else ""
         what = f"{self.method}/{self.bound}" if self.bound else self.method
-        return f"{self.value:.3f} nats{interval} ({what}, n={self.n_samples}, {self.seconds:.1f}s)"
+        return f"{self.value:.3f} nats{interval}{certified} ({what}, n={self.n_samples}, {self.seconds:.1f}s)"
