@@ -53,6 +53,11 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "fdime-gan-sq": {"method": "fdime", "square_features": True},
     "fdime-kl-p10": {"method": "fdime", "variant": "kl", "patience": 10},
     "fdime-kl-sq": {"method": "fdime", "variant": "kl", "square_features": True},
+    "fdime-gan-sq-c3": {"method": "fdime", "square_features": True, "max_correction": 3.0},
+    "fdime-gan-sq-c3-p10-lr2e-3": {"method": "fdime", "square_features": True, "max_correction": 3.0, "patience": 10,
+                                   "lr": 2e-3},
+    "fdime-gan-sq-p10": {"method": "fdime", "square_features": True, "patience": 10},
+    "fdime-gan-sq-p10-lr2e-3": {"method": "fdime", "square_features": True, "patience": 10, "lr": 2e-3},
     "fdime-kl-d4": {"method": "fdime", "variant": "kl", "derangements": 4},
 }
 

@@ -76,10 +76,12 @@ ESTIMATORS: dict[str, EstimatorFn] = {
     "default": _neural(method=None),  # estimate_mi(x, y) as shipped
     "neural": _neural(method="neural"),  # ML-CPC at the safe α, separable critic
     # f-DIME as in the paper (a joint critic on derangements) and with the Gaussian-copula critic under it.
-    "fdime-gan": _neural(method="fdime", gaussian_baseline=False),
-    "fdime-kl": _neural(method="fdime", variant="kl", gaussian_baseline=False),
-    "fdime-hd": _neural(method="fdime", variant="hd", gaussian_baseline=False),
-    "fdime-gan-copula": _neural(method="fdime"),
+    "fdime-gan": _neural(method="fdime", gaussian_baseline=False, square_features=False, max_correction=None),
+    "fdime-kl": _neural(method="fdime", variant="kl", gaussian_baseline=False, square_features=False,
+                        max_correction=None),
+    "fdime-hd": _neural(method="fdime", variant="hd", gaussian_baseline=False, square_features=False,
+                        max_correction=None),
+    "fdime-gan-copula": _neural(method="fdime"),  # = the default estimator's settings, named
     **{name: _external(name) for name in ("bmi-infonce", "bmi-nwj", "bmi-dv", "bmi-mine", "torch-mist")},
 }
 """Estimators by name; add your own with :func:`register_estimator`."""

@@ -5,7 +5,7 @@ Example:
     >>> from infobound import estimate_mi
     >>> x = np.random.randn(5000, 25); y = x + np.random.randn(5000, 25)
     >>> result = estimate_mi(x, y)                 # doctest: +SKIP
-    >>> result.value, result.ci                    # nats on held-out data, 95% interval
+    >>> result.value, result.lower                 # estimate (nats), certified 95% lower limit
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .neural import DEFAULT_BOUND, DEFAULT_CRITIC, NeuralConfig
 from .result import EstimateResult
 
 
-DEFAULT_METHOD = "neural"
+DEFAULT_METHOD = "fdime"
 """What ``estimate_mi(x, y)`` runs; chosen by ``benchmarks/estimate_accuracy.py`` (docs/estimate.md)."""
 
 
@@ -25,8 +25,19 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
                 method: str | None = None, **options: Any) -> EstimateResult:
     r"""Estimate I(X; Y) in nats from paired samples x [N, dx], y [N, dy].
 
-    With ``method="neural"`` (the default) a critic f(x, y) is trained by maximising a variational
-    bound on minibatches (Poole et al., ICML 2019; Song & Ermon, ICLR 2020 and NeurIPS 2020):
+    Without ``method`` (and without ``bound``/``critic``) it runs :data:`DEFAULT_METHOD`, chosen by
+    measurement on bmi's v1 tasks and high-MI non-Gaussian tasks (docs/estimate.md, "Default
+    estimator"): ``"fdime"``, the f-DIME estimator (Letizia et al., NeurIPS 2024) with a joint
+    critic trained on derangements on top of the Gaussian-copula (GCMI) critic. Its ``value`` is an
+    estimate — the Gaussian-copula MI plus the held-out mean of the learned correction — that may
+    sit on either side of the truth; its ``lower`` is a certified 95% lower confidence limit: ML-CPC
+    at the safe α with the final critic on test rows that took no part in training or early
+    stopping (:func:`infobound.estimate.certify.certified_lower_limit`). Options: the fields of
+    :class:`infobound.estimate.dime.DimeConfig`.
+
+    With ``method="neural"`` (or when ``bound`` or ``critic`` is given) a critic f(x, y) is trained
+    by maximising a variational bound on minibatches (Poole et al., ICML 2019; Song & Ermon, ICLR
+    2020 and NeurIPS 2020):
     the inputs are checked, split into train and held-out rows (``test_fraction``, default 0.2),
     standardised per coordinate with training statistics (an invertible per-coordinate map, so
     the MI is unchanged), and the critic is trained with Adam while the bound is evaluated on the
@@ -34,17 +45,16 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
     value (running median of the last ``smoothing_window`` evaluations) has not improved for
     ``patience`` evaluations, and the critic of the best smoothed value is restored.
 
-    The reported ``value`` is the bound evaluated with the trained critic on held-out batches of
+    The neural ``value`` is the bound evaluated with the trained critic on held-out batches of
     the training batch size — for bounds trained through a surrogate (JS, SMILE, MINE) it is the
     estimate itself (NWJ of f + 1, clipped DV, DV), not the surrogate. ``ci`` is mean ± t·SE over
     those k held-out batches, with SE their standard deviation / √k and t the 97.5% Student-t
-    quantile with k − 1 degrees of freedom (1.96 when k is large; larger for few batches, whose
-    SE is itself uncertain). It covers the sampling noise of the held-out evaluation, not the bias
-    of the bound (a lower bound sits below the truth; SMILE's clipping can overshoot) nor that of
-    the critic's training.
+    quantile with k − 1 degrees of freedom. For every method ``ci`` is a *sampling* interval: it
+    covers the noise of the held-out evaluation, not the bias of the estimator, so it need not
+    contain the true MI; ``lower`` (where not None) is the statement about I(X; Y).
 
-    Because the same held-out rows decide when to stop, the value carries a small optimistic
-    selection effect; the smoothing keeps it well below the interval's width on typical data.
+    Because the same held-out rows decide when to stop, the neural value carries a small
+    optimistic selection effect; the smoothing keeps it well below the interval's width on typical data.
 
     Args:
         x: samples of X, numpy array or torch tensor [N, dx] (or [N], read as [N, 1]).
@@ -56,17 +66,20 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
         critic: a name from ``infobound.critics.available()`` (neural only; default "separable").
         seed: seeds the split, the batches and the critic's initialisation; equal seeds give equal
             results on the same machine and thread count.
-        method: "neural" or a registered non-neural estimator ("ksg", "gaussian"/"cca",
-            "histogram"; see :func:`available_methods`).
-        **options: for "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
+        method: None (the default estimator, :data:`DEFAULT_METHOD`), "fdime", "neural", or a
+            registered non-neural estimator ("gcmi", "ksg", "gaussian"/"cca", "histogram"; see
+            :func:`available_methods`).
+        **options: for "fdime" the fields of :class:`~infobound.estimate.dime.DimeConfig`; for
+            "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
             eval_interval, patience, smoothing_window, hidden, layers, embed_dim, test_fraction,
             standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,
             progress); for other methods their own keyword arguments (e.g. ``k`` for KSG).
 
     Returns:
-        :class:`EstimateResult` with ``value`` (nats), ``ci`` (low, high), ``history``
-        ({"step", "train", "heldout", "heldout_smoothed"}) and ``details`` (batch size, steps,
-        best step, stop reason, per-batch held-out values, the bound's ceiling, the config).
+        :class:`EstimateResult` with ``value`` (nats), ``ci`` (low, high; a sampling interval),
+        ``lower`` (certified 95% lower limit, or None), ``history`` and ``details`` (for neural:
+        batch size, steps, best step, stop reason, per-batch held-out values, the bound's ceiling,
+        the config; for fdime: the split, steps, the value's parts and the certificate).
 
     Raises:
         ValueError: length mismatch, NaN/Inf, wrong rank, too few samples, unknown bound, critic

@@ -15,8 +15,10 @@ Procedure (Letizia, Novello & Tonello, NeurIPS 2024, with a split for selection 
    their y (a permutation without fixed points, so no positive pair poses as a negative);
 4. every ``eval_interval`` steps evaluate the objective on the validation rows (fixed derangements),
    stop when it has not improved for ``patience`` evaluations, restore the best critic;
-5. report ``value`` = the mean log-ratio (1/m) Σ v(x_i, y_i) over the **test** rows, with the
-   Student-t interval of that mean over rows (sampling noise only), and ``lower``, the certified
+5. report ``value`` = the mean log-ratio (1/m) Σ v(x_i, y_i) over the **test** rows — with the
+   Gaussian baseline, the bias-corrected GCMI of all rows (the Gaussian part's MI) plus the test-row
+   mean of the learned correction h — with the Student-t interval of that mean over test rows
+   (sampling noise of the held-out part only), and ``lower``, the certified
    lower limit (:func:`infobound.estimate.certify.certified_lower_limit`): ML-CPC at the safe α
    with the same critic on the same test rows, which took no part in training or selection.
 
@@ -53,6 +55,9 @@ class DimeConfig:
         gaussian_baseline: add the Gaussian-copula log-ratio to the MLP (the hybrid critic).
         square_features: give the MLP each coordinate's square beside it ([x, x²] and [y, y²]),
             so radial dependence (Student-t's shared scale, spirals) needs no ReLU approximation.
+        max_correction: bound c on the learned correction, h = c·tanh(MLP/c) (None: unbounded). A
+            ReLU MLP extrapolates linearly, so where the Gaussian baseline is far off in the tails
+            (strongly correlated Student-t) an unbounded h reaches +160 nats on single rows.
         hidden: width of the MLP h.
         layers: hidden layers of h (≥ 1).
         batch_size: positive pairs per step.
@@ -70,7 +75,8 @@ class DimeConfig:
 
     variant: str = "gan"
     gaussian_baseline: bool = True
-    square_features: bool = False
+    square_features: bool = True
+    max_correction: float | None = 3.0
     hidden: int = 128
     layers: int = 2
     batch_size: int = 128
@@ -102,6 +108,9 @@ class DimeConfig:
         if self.validation_fraction + self.test_fraction >= 0.9:
             raise ValueError("`validation_fraction` + `test_fraction` must leave at least 10% of the rows for "
                              f"training, got {self.validation_fraction} + {self.test_fraction}")
+        if self.max_correction is not None and not (isinstance(self.max_correction, (int, float))
+                                                    and math.isfinite(self.max_correction) and self.max_correction > 0):
+            raise ValueError(f"`max_correction` must be a finite number > 0 or None, got {self.max_correction!r}")
         if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
             raise ValueError(f"`num_threads` must be an int >= 1 or None, got {self.num_threads!r}")
 
@@ -156,9 +165,10 @@ class HybridCritic(nn.Module):
     """
 
     def __init__(self, dim_x: int, dim_y: int, hidden: int, layers: int, baseline: GaussianLogRatio | None,
-                 square_features: bool = False) -> None:
+                 square_features: bool = False, max_correction: float | None = None) -> None:
         super().__init__()
         self.square_features = square_features
+        self.max_correction = max_correction
         factor = 2 if square_features else 1
         self.residual = ConcatCritic(factor * dim_x, factor * dim_y, hidden=hidden, layers=layers)
         last = [m for m in self.residual.modules() if isinstance(m, nn.Linear)][-1]
@@ -170,16 +180,20 @@ class HybridCritic(nn.Module):
     def _features(self, a: Tensor) -> Tensor:
         return torch.cat([a, a * a], dim=1) if self.square_features else a
 
+    def _bounded(self, h: Tensor) -> Tensor:
+        c = self.max_correction
+        return h if c is None else c * torch.tanh(h / c)
+
     def pairs(self, x: Tensor, y: Tensor) -> Tensor:
         """v(x_i, y_i) for row-aligned pairs → [n] (O(n), no n×n matrix)."""
         first = self.residual.first
         joint = torch.cat([self._features(x), self._features(y)], dim=1)
-        out = self.residual.rest(torch.relu(first(joint))).squeeze(-1)
+        out = self._bounded(self.residual.rest(torch.relu(first(joint))).squeeze(-1))
         return out if self.baseline is None else out + self.baseline.pairs(x, y)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """v(x_i, y_j) for all pairs → [n, m] (for the certificate)."""
-        out = self.residual(self._features(x), self._features(y))
+        out = self._bounded(self.residual(self._features(x), self._features(y)))
         return out if self.baseline is None else out + self.baseline(x, y)
 
 
@@ -218,8 +232,9 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         **options: fields of :class:`DimeConfig`.
 
     Returns:
-        :class:`EstimateResult` with method "fdime", ``value`` (mean log-ratio on test rows),
-        ``ci`` (its 95% sampling interval over test rows, not a statement about the truth),
+        :class:`EstimateResult` with method "fdime", ``value`` (mean log-ratio on test rows; with the
+        Gaussian baseline GCMI + the test-row mean of the correction), ``ci`` (the 95% sampling
+        interval of the test-row mean, not a statement about the truth),
         ``lower`` (certified 95% lower limit on I(X; Y), or None with ``certify=False``).
     """
     start = time.perf_counter()
@@ -253,7 +268,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
             torch.manual_seed(seed)
             baseline = GaussianLogRatio(x_tr, y_tr) if config.gaussian_baseline else None
             critic = HybridCritic(x_all.shape[1], y_all.shape[1], config.hidden, config.layers, baseline,
-                                  config.square_features)
+                                  config.square_features, config.max_correction)
         optimiser = torch.optim.Adam(critic.parameters(), lr=config.lr)
         val_negatives = [random_derangement(n_val, generator) for _ in range(max(config.derangements, 4))]
         best, best_state, best_step, stale, step, stop = -math.inf, copy.deepcopy(critic.state_dict()), 0, 0, 0, "max_steps"
@@ -295,16 +310,21 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         with torch.no_grad():
             per_row = critic.pairs(x_te, y_te).double()
             baseline_rows = baseline.pairs(x_te, y_te).double() if baseline is not None else None
-        value, ci = _mean_interval(per_row)
-        parts = {"test_mean_log_ratio": value}
-        if baseline_rows is not None:
+        parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
+        if baseline_rows is None:
+            value, ci = _mean_interval(per_row)
+        else:
             from .nonparametric import gcmi
 
-            # The two parts of v = g + h separately: the fitted Gaussian g on the test rows, the learned
-            # correction h on the test rows, and the bias-corrected GCMI of all rows (the Gaussian part's MI).
-            parts.update(test_mean_gaussian=float(baseline_rows.mean()),
-                         test_mean_correction=float((per_row - baseline_rows).mean()),
-                         gcmi_all_rows=gcmi(x_all.numpy(), y_all.numpy()).value)
+            # v = g + h: the Gaussian part's MI is read from all rows with GCMI's bias correction (the
+            # test-row mean of the fitted g is lower by its estimation error, ≈ 0.17 nats at 25 + 25
+            # dims), the learned correction h from the test rows.
+            correction = per_row - baseline_rows
+            copula_mi = gcmi(x_all.numpy(), y_all.numpy()).value
+            mean_correction, (low, high) = _mean_interval(correction)
+            value, ci = copula_mi + mean_correction, (copula_mi + low, copula_mi + high)
+            parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,
+                         gcmi_all_rows=copula_mi)
         certificate = None
         if config.certify:
             certificate = certified_lower_limit(critic, x_te, y_te, batch_size=cert_batch, generator=generator)
