@@ -122,8 +122,15 @@ def _mixture_cdf(t: Tensor, weights: tuple[float, ...], means: tuple[float, ...]
     return sum(w * _normal_cdf(t - m) for w, m in zip(weights, means))
 
 
-def bimodal(weights: tuple[float, ...], means: tuple[float, ...]) -> Transform:
-    """Gaussian x ↦ F⁻¹(Φ(x)) with F the CDF of Σ w_k N(m_k, 1): a monotone map to a bimodal margin (bmi)."""
+def _mixture_sf(t: Tensor, weights: tuple[float, ...], means: tuple[float, ...]) -> Tensor:
+    return sum(w * 0.5 * torch.erfc((t - m) / _SQRT2) for w, m in zip(weights, means))
+
+
+def bimodal(weights: tuple[float, ...] = (0.3, 0.7), means: tuple[float, ...] = (0.0, 5.0)) -> Transform:
+    """Gaussian x ↦ F⁻¹(Φ(x)) with F the CDF of Σ w_k N(m_k, 1): a monotone map to a bimodal margin.
+
+    bmi's bimodal task uses weights (0.3, 0.7), means (0, 5) for X and (0.5, 0.5), (−1, 3) for Y.
+    """
 
     def fwd(x: Tensor) -> Tensor:
         u = 0.5 * torch.erfc(-x.double() / _SQRT2)  # Φ(x) in float64: tails stay strictly inside (0, 1)
@@ -132,7 +139,10 @@ def bimodal(weights: tuple[float, ...], means: tuple[float, ...]) -> Transform:
         return _bisect_increasing(lambda t: _mixture_cdf(t, weights, means), u, lo, hi, iterations=80).to(x.dtype)
 
     def inv(t: Tensor) -> Tensor:
-        return _normal_icdf(_mixture_cdf(t.double(), weights, means)).to(t.dtype)
+        # Φ⁻¹(F(t)) from whichever tail keeps its precision in float64.
+        t64 = t.double()
+        cdf, sf = _mixture_cdf(t64, weights, means), _mixture_sf(t64, weights, means)
+        return torch.where(cdf < 0.5, torch.special.ndtri(cdf), -torch.special.ndtri(sf)).to(t.dtype)
 
     return Transform("bimodal", fwd, inv)
 
