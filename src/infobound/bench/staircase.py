@@ -163,7 +163,7 @@ class RunSpec:
     def bound(self) -> Callable[[Tensor], Tensor]:
         """``scores -> estimate`` with this run's hyper-parameter (and its own MINE moving average)."""
         bound_name, param_name, _ = ESTIMATORS[self.estimator]
-        fn = bounds.get(bound_name)
+        fn = bounds.allow_overflow(bounds.get(bound_name))  # −inf runs get no gradient, see below
         kwargs: dict[str, Any] = {} if param_name is None else {param_name: self.param}
         if bounds.info(bound_name).stateful:
             kwargs["state"] = bounds.MovingAverage()

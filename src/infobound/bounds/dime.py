@@ -46,11 +46,9 @@ Like ``js`` and ``smile`` in :mod:`.variational`, the registered functions retur
 
 from __future__ import annotations
 
-import math
-
 from torch import Tensor
 
-from ._checks import check_positives_negatives, check_scores, ensure_finite_inputs
+from ._checks import checked_positives_negatives, checked_scores, ensure_finite_inputs
 from .divergences import get_divergence
 from .variational import _offdiag_mask, _value_with_gradient_of
 
@@ -70,13 +68,11 @@ def _objective(positives: Tensor, negatives: Tensor, variant: str) -> Tensor:
     return div.f_prime(positives).mean() - div.conjugate_of_f_prime(negatives).mean()
 
 
-def _estimate(positives: Tensor, negatives: Tensor, variant: str) -> Tensor:
-    objective = _objective(positives, negatives, variant)
-    if not math.isfinite(objective.item()):
-        # e^{v} overflowed (KL, HD) or an input is not finite: surface it (the caller's check names the
-        # input; from finite inputs −inf is returned, like NWJ's) instead of a finite value with NaN gradient.
-        return objective
-    return _value_with_gradient_of(positives.mean(), objective)
+def _estimate(pos: Tensor, neg: Tensor, variant: str, name: str, /, **inputs: Tensor) -> Tensor:
+    # The objective's finiteness is checked first: the value (the positives' mean) can be finite while
+    # e^{v} overflowed in the objective, which would hand back a finite value with a NaN gradient.
+    objective = ensure_finite_inputs(_objective(pos, neg, variant), name, **inputs)
+    return ensure_finite_inputs(_value_with_gradient_of(pos.mean(), objective), name, **inputs)
 
 
 def fdime_objective_explicit(positives: Tensor, negatives: Tensor, variant: str = "gan") -> Tensor:
@@ -90,8 +86,9 @@ def fdime_objective_explicit(positives: Tensor, negatives: Tensor, variant: str 
     Returns:
         0-dim tensor; in nats (a lower bound on MI) for ``kl`` only.
     """
-    check_positives_negatives(positives, negatives)
-    return ensure_finite_inputs(_objective(positives, negatives, variant), positives=positives, negatives=negatives)
+    positives, negatives, _, _ = checked_positives_negatives(positives, negatives)
+    return ensure_finite_inputs(_objective(positives, negatives, variant), "fdime_objective_explicit",
+                                positives=positives, negatives=negatives)
 
 
 def fdime_explicit(positives: Tensor, negatives: Tensor, variant: str = "gan") -> Tensor:
@@ -102,24 +99,25 @@ def fdime_explicit(positives: Tensor, negatives: Tensor, variant: str = "gan") -
         negatives: [n, k] log-ratio scores of deranged pairs.
         variant: ``gan``, ``kl`` or ``hd``.
     """
-    check_positives_negatives(positives, negatives)
-    result = _estimate(positives, negatives, variant)
-    return ensure_finite_inputs(result, positives=positives, negatives=negatives)
+    positives, negatives, _, _ = checked_positives_negatives(positives, negatives)
+    return _estimate(positives, negatives, variant, "fdime_explicit", positives=positives, negatives=negatives)
 
 
-def _split(scores: Tensor) -> tuple[Tensor, Tensor]:
-    n = check_scores(scores)
-    return scores.diagonal(), scores[_offdiag_mask(n, scores.device)].reshape(n, n - 1)
+def _split(scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    scores, n = checked_scores(scores)
+    return scores.diagonal(), scores[_offdiag_mask(n, scores.device)].reshape(n, n - 1), scores
 
 
 def fdime_objective(scores: Tensor, variant: str = "gan") -> Tensor:
     """:func:`fdime_objective_explicit` with the off-diagonal entries of ``scores`` as negatives."""
-    return ensure_finite_inputs(_objective(*_split(scores), variant), scores=scores)
+    positives, negatives, scores = _split(scores)
+    return ensure_finite_inputs(_objective(positives, negatives, variant), f"fdime_objective[{variant}]", scores=scores)
 
 
 def fdime(scores: Tensor, variant: str = "gan") -> Tensor:
     """:func:`fdime_explicit` with the off-diagonal entries of ``scores`` as negatives (all derangements)."""
-    return ensure_finite_inputs(_estimate(*_split(scores), variant), scores=scores)
+    positives, negatives, scores = _split(scores)
+    return _estimate(positives, negatives, variant, f"{variant}_dime", scores=scores)
 
 
 def gan_dime(scores: Tensor) -> Tensor:

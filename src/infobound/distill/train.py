@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from ..data import to_float
 from ..models.zoo import ZooModel, build_model, canonical_name
+from ..safe_load import load_torch
 from .losses import CONTRAST_OBJECTIVES, KDLoss, MemoryContrastLoss
 
 # (cross-entropy, KD, contrastive) weights per method: CRD's settings (KD: γ = 0.1, α = 0.9;
@@ -303,7 +304,7 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
     start_epoch, seconds = 0, 0.0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and resume and path.exists():
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = load_torch(path, "resume checkpoint")
         if state.get("signature") != signature:
             raise ValueError(f"checkpoint {str(path)!r} belongs to a different run (settings differ); "
                              "use another output directory or resume=False to start over")
@@ -380,10 +381,7 @@ def save_teacher(path: str | Path, model: ZooModel, arch: str, data: Any, test_a
 
 def load_teacher(path: str | Path, data: Any | None = None) -> tuple[ZooModel, dict[str, Any]]:
     """A teacher saved by :func:`save_teacher`; checks that it fits ``data`` when given."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"teacher checkpoint {str(path)!r} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = load_torch(path, "teacher checkpoint")
     if not isinstance(state, dict) or state.get("kind") != TEACHER_KIND:
         raise ValueError(f"{str(path)!r} is not a teacher checkpoint written by infobound distill "
                          "(train one with --train_teacher ARCH)")

@@ -211,7 +211,8 @@ def random_derangement(n: int, generator: torch.Generator) -> Tensor:
 def _objective(critic: HybridCritic, x: Tensor, y: Tensor, negatives: list[Tensor], variant: str) -> Tensor:
     positives = critic.pairs(x, y)
     neg = torch.stack([critic.pairs(x, y[perm]) for perm in negatives], dim=1)
-    return bounds.fdime_objective_explicit(positives, neg, variant)
+    # An overflowing step comes back as ±inf (the loop stops) instead of raising.
+    return bounds.allow_overflow(bounds.fdime_objective_explicit)(positives, neg, variant)
 
 
 def _mean_interval(values: Tensor) -> tuple[float, tuple[float, float]]:

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 from infobound.data import DatasetSplits, load_dataset
 from infobound.eval import evaluate_features, extract_features
+from infobound.safe_load import load_torch
 
 from .base import ContrastiveMethod
 from .moco import MoCo
@@ -129,9 +130,13 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         log_every_n_steps=1, num_sanity_val_steps=0)
     ckpt = out / LAST_CHECKPOINT
     started = time.perf_counter()
+    resume_from = str(ckpt) if resume and ckpt.exists() else None
+    if resume_from is not None:
+        load_torch(resume_from, "resume checkpoint")  # refuse a file that would run code, with our one-line error
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-        trainer.fit(module, loader, ckpt_path=str(ckpt) if resume and ckpt.exists() else None)
+        # weights_only=True explicitly: Lightning passes None on, which TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD turns unsafe
+        trainer.fit(module, loader, ckpt_path=resume_from, weights_only=True)
     train_seconds = time.perf_counter() - started
     trainer.save_checkpoint(out / "model.ckpt")  # collective under DDP: every rank calls it
     if not trainer.is_global_zero:
@@ -222,11 +227,11 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
 
 def load_method(checkpoint: str | Path) -> ContrastiveMethod:
     """Rebuild a trained module (encoder, heads, hyper-parameters) from a checkpoint written by :func:`train_and_evaluate`."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    info = state.get("infobound")
-    if not info:
-        raise ValueError(f"{checkpoint}: not an infobound pre-training checkpoint (no 'infobound' entry)")
-    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
+    state = load_torch(checkpoint, "checkpoint")
+    info = state.get("infobound") if isinstance(state, dict) else None
+    if not info or info.get("method") not in METHODS:
+        raise ValueError(f"{checkpoint}: not an infobound pre-training checkpoint (no 'infobound' entry naming a method)")
+    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
     module.data_options = info["data"]
     return module
 
