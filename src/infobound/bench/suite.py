@@ -35,7 +35,7 @@ def _neural(**options: Any) -> EstimatorFn:
         from ..estimate import estimate_mi  # lazy: the neural estimator pulls in the trainer
 
         method = options.get("method")
-        extra = {"progress": False} if method in (None, "neural") else {}
+        extra = {"progress": False} if method in (None, "neural", "fdime") else {}
         return estimate_mi(x, y, seed=seed, **extra, **options)
 
     return run

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from .. import bounds
 from ..critics import ConcatCritic
@@ -71,6 +73,7 @@ class DimeConfig:
         certify_batch_size: n of the ML-CPC certificate's batches (α = min_safe_alpha(n)).
         certify: compute ``lower`` (costs one n×n critic pass per test batch).
         num_threads: torch threads while estimating (restored afterwards); None leaves them alone.
+        progress: show a tqdm progress bar (only on a terminal).
     """
 
     variant: str = "gan"
@@ -90,6 +93,7 @@ class DimeConfig:
     certify_batch_size: int = 128
     certify: bool = True
     num_threads: int | None = 1
+    progress: bool = True
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -279,7 +283,10 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         history["step"].append(0.0)
         history["validation_objective"].append(best)
         perm, cursor = torch.randperm(n_train, generator=generator), 0
+        bar = tqdm(total=config.max_steps, desc=f"{config.variant}-dime", unit="step", leave=False,
+                   disable=None if config.progress else True, file=sys.stderr)
         for step in range(1, config.max_steps + 1):
+            bar.update(1)
             if cursor + batch_size > n_train:
                 perm, cursor = torch.randperm(n_train, generator=generator), 0
             idx = perm[cursor:cursor + batch_size]
@@ -298,6 +305,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                 current = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
             history["step"].append(float(step))
             history["validation_objective"].append(current)
+            bar.set_postfix(validation=f"{current:.3f}", best=f"{max(best, current):.3f}")
             if current > best:
                 best, best_step, stale = current, step, 0
                 best_state = copy.deepcopy(critic.state_dict())
@@ -306,6 +314,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                 if stale >= config.patience:
                     stop = "early_stopping"
                     break
+        bar.close()
         critic.load_state_dict(best_state)
         critic.eval()
         with torch.no_grad():
@@ -338,7 +347,8 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         "square_features": config.square_features,
         "gaussian_copula_mi": baseline.gaussian_mi if baseline is not None else None,
         "n_train": n_train, "n_validation": n_val, "n_test": n_test, "steps": step, "best_step": best_step,
-        "stop_reason": stop, "config": asdict(config), "value_parts": parts,
+        "stop_reason": stop, "config": {k: v for k, v in asdict(config).items() if k != "progress"},
+        "value_parts": parts,
         "certificate": None if certificate is None else {
             "bound": certificate.bound, "alpha": certificate.alpha, "batch_size": certificate.batch_size,
             "batches": certificate.batches, "mean": certificate.mean, "se": certificate.se, "level": certificate.level},
