@@ -246,7 +246,7 @@ def test_method_registry_dispatches_to_nonneural_and_custom_estimators(gaussian_
 def test_default_method_and_routing(gaussian_5d):
     """No method: the measured default; a bound or critic selects the neural estimator."""
     x, y = gaussian_5d
-    result = estimate.estimate_mi(x[:1000], y[:1000], max_steps=50)
+    result = estimate.estimate_mi(x[:1000], y[:1000], max_steps=50, progress=False)
     assert result.method == estimate.DEFAULT_METHOD
     routed = estimate.estimate_mi(x[:1000], y[:1000], bound="infonce", **{**FAST, "max_steps": 25})
     assert routed.method == "neural" and routed.bound == "infonce"

@@ -17,8 +17,8 @@ Procedure (Letizia, Novello & Tonello, NeurIPS 2024, with a split for selection 
    stop when it has not improved for ``patience`` evaluations, restore the best critic;
 5. report ``value`` = the mean log-ratio (1/m) Σ v(x_i, y_i) over the **test** rows — with the
    Gaussian baseline, the bias-corrected GCMI of all rows (the Gaussian part's MI) plus the test-row
-   mean of the learned correction h — with the Student-t interval of that mean over test rows
-   (sampling noise of the held-out part only), and ``lower``, the certified
+   mean of the learned correction h — with the half-width of the Student-t interval of the test-row
+   mean of v (sampling noise only), and ``lower``, the certified
    lower limit (:func:`infobound.estimate.certify.certified_lower_limit`): ML-CPC at the safe α
    with the same critic on the same test rows, which took no part in training or selection.
 
@@ -331,8 +331,13 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
             # dims), the learned correction h from the test rows.
             correction = per_row - baseline_rows
             copula_mi = gcmi(x_all.numpy(), y_all.numpy()).value
-            mean_correction, (low, high) = _mean_interval(correction)
-            value, ci = copula_mi + mean_correction, (copula_mi + low, copula_mi + high)
+            mean_correction = float(correction.mean())
+            value = copula_mi + mean_correction
+            # The width is that of the test-row mean of v = g + h (GCMI's own noise included; the
+            # correction alone is exactly 0 when early stopping keeps the copula critic).
+            _, (low, high) = _mean_interval(per_row)
+            half = 0.5 * (high - low)
+            ci = (value - half, value + half)
             parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,
                          gcmi_all_rows=copula_mi)
         certificate = None
