@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from infobound.bench import suite
 from infobound.cli import main as cli_main
 from infobound.estimate.result import EstimateResult
@@ -51,8 +53,6 @@ def test_cli_tiny_run_in_parallel(tmp_path):
 
 
 def test_unknown_estimator_is_a_clear_error(tmp_path):
-    import pytest
-
     with pytest.raises(ValueError, match="unknown estimator"):
         suite.main(preset="tiny", estimators=["nope"], out=tmp_path)
 
@@ -76,7 +76,7 @@ def test_per_estimator_summary_counts_coverage_and_the_certified_limit(tmp_path)
     row = table["certified"]
     truth = results["rows"][0]["true_mi"]
     assert row["ci covers truth"] == "1/2" and row["lower <= truth"] == "1/2"
-    assert row["mean truth - lower"] == __import__("pytest").approx(truth - 0.30)  # ((t − 0.2) + (t − 0.4)) / 2
-    assert row["MAE"] == __import__("pytest").approx(abs(0.40 - truth))  # |mean over seeds − truth|
+    assert row["mean truth - lower"] == pytest.approx(truth - 0.30)  # ((t − 0.2) + (t − 0.4)) / 2
+    assert row["MAE"] == pytest.approx(abs(0.40 - truth))  # |mean over seeds − truth|
     assert table["gaussian"]["lower <= truth"] == "-"
     assert "Per estimator" in (tmp_path / "results.md").read_text()
