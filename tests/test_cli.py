@@ -86,7 +86,7 @@ def test_subcommand_usage_names_the_subcommand(capsys, argv, prog):
     (["pretrain", "--dataset", "nope"], "unknown dataset 'nope'"),
     (["pretrain", "--dataset", "cifar10", "--data_dir", "/no/such/dir"], "does not exist"),
     (["pretrain", "--dataset", "digits", "--objective", "nope"], "unknown objective 'nope'"),
-    (["pretrain", "--dataset", "digits", "--method", "byol"], "unknown method 'byol'"),
+    (["pretrain", "--dataset", "digits", "--method", "nope"], "unknown method 'nope'"),
     (["pretrain", "--epochs", "0"], "--epochs must be >= 1"),
     (["pretrain", "--device", "cuda:x"], "--device"),
     (["distill", "--student", "nope", "--train_teacher", "mlp_small"], "--student: unknown model 'nope'"),

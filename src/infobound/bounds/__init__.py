@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 from torch import Tensor
 
 from ._checks import BoundOverflowError, check_scores
-from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit
+from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit, ml_cpc_fresh
 from .dime import fdime, fdime_explicit, fdime_objective, fdime_objective_explicit, gan_dime, hd_dime, kl_dime
 from .divergences import DIVERGENCES, FDivergence, available_divergences, get_divergence
 from .fdiv import f_divergence
@@ -147,5 +147,5 @@ __all__ = [
     "fdime_explicit", "fdime_objective", "fdime_objective_explicit", "gan_dime", "get", "get_divergence", "hd_dime",
     "info", "kl_dime",
     "infonce", "infonce_explicit", "interpolated", "js", "js_fgan", "log_mean_exp_offdiag", "mine",
-    "ml_cpc", "ml_cpc_explicit", "nwj", "register", "smile", "tuba",
+    "ml_cpc", "ml_cpc_explicit", "ml_cpc_fresh", "nwj", "register", "smile", "tuba",
 ]

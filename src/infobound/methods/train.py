@@ -32,11 +32,15 @@ from infobound.eval import evaluate_features, extract_features
 from infobound.runs import prepare_out
 from infobound.safe_load import load_torch
 
+from .barlow_twins import BarlowTwins
 from .base import ContrastiveMethod
+from .byol import BYOL
 from .moco import MoCo
+from .mocov3 import MoCoV3
 from .simclr import SimCLR
 
-METHODS: dict[str, type[ContrastiveMethod]] = {"simclr": SimCLR, "moco": MoCo}
+METHODS: dict[str, type[ContrastiveMethod]] = {"simclr": SimCLR, "moco": MoCo, "mocov3": MoCoV3, "byol": BYOL,
+                                               "barlow_twins": BarlowTwins}
 LAST_CHECKPOINT = "checkpoints/last.ckpt"
 
 
@@ -63,8 +67,9 @@ class EpochSeededSampler(Sampler[int]):
 
 
 def build_method(method: str, input_shape: tuple[int, ...], num_classes: int, **options: Any) -> ContrastiveMethod:
-    """A LightningModule by name (``simclr``, ``moco``); ``options`` as :class:`~infobound.methods.base.ContrastiveMethod`
-    (plus ``queue_size`` / ``momentum`` for MoCo)."""
+    """A LightningModule by name (``simclr``, ``moco``, ``mocov3``, ``byol``, ``barlow_twins``); ``options`` as
+    :class:`~infobound.methods.base.ContrastiveMethod` (plus ``queue_size`` / ``momentum`` for MoCo, ``momentum``
+    for MoCo v3 and BYOL, ``lambda_offdiag`` for Barlow Twins)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {available_methods()}")
     return METHODS[method](input_shape, num_classes, **options)
@@ -211,7 +216,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     return metrics
 
 
-def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | None = None,
+def pretrain(method: str = "simclr", objective: str | None = None, alpha: float | None = None,
              alpha_end: float | None = None, divergence: str | None = None, temperature: float | None = None,
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
              num_samples: int = 10000, data_seed: int = 0, encoder: str | None = None, proj_dim: int = 64,
@@ -227,8 +232,10 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
     bound in nats, ...), OUT/model.ckpt and a checkpoint per epoch under OUT/checkpoints/.
 
     Args:
-        method: the self-supervised method (which LightningModule): simclr or moco; the loss is --objective.
-        objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc).
+        method: the self-supervised method (which LightningModule): simclr, moco, mocov3, byol or barlow_twins;
+            the loss is --objective.
+        objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc; MoCo v3: infonce, ml_cpc or fmicl;
+            BYOL and Barlow Twins have their own); default: the method's own (infonce for the contrastive ones).
         alpha: ML-CPC's α (fixed), or the start of the geometric schedule when alpha_end is given.
         alpha_end: end of the geometric α schedule (e.g. --alpha 10 --alpha_end 0.1).
         divergence: f-MICL's f-divergence (kl, js, pearson, sq_hellinger, tsallis, vlc).
@@ -239,11 +246,11 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         data_dir: directory of the local-file datasets (cifar10/100, stl10, npy).
         num_samples: MNIST-1D size (train + test, split 80/20).
         data_seed: seed of data generation / train-test split.
-        encoder: mlp, cnn1d or resnet18_cifar (default: by input shape).
+        encoder: mlp, cnn1d, resnet18_cifar or vit (default: by input shape).
         proj_dim: projection head output width.
         proj_hidden: projection head hidden width.
         queue_size: MoCo's K.
-        momentum: MoCo's key-encoder momentum.
+        momentum: the key / target encoder's momentum (MoCo, MoCo v3, BYOL).
         batch_size: batch size per process.
         epochs: training epochs.
         lr: Adam learning rate.
@@ -274,11 +281,15 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
     if dataset == "mnist1d":
         data_options["num_samples"] = num_samples
     splits = load_dataset(**data_options)
+    if objective is None and method in METHODS:  # the method's own, named, so run settings record it
+        objective = METHODS[method].default_objective
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
                    regularizer=regularizer, lam=lam, encoder=encoder, proj_dim=proj_dim, proj_hidden=proj_hidden,
                    lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
+    elif method in ("mocov3", "byol"):
+        options.update(momentum=momentum)
     metrics = train_and_evaluate(splits, out, method=method, epochs=epochs, batch_size=batch_size, seed=seed,
                                  resume=resume, overwrite=overwrite, accelerator=accelerator, devices=devices,
                                  num_nodes=num_nodes, strategy=strategy,
