@@ -85,13 +85,15 @@ def test_bad_arguments_are_rejected(kwargs, match):
 @pytest.mark.parametrize("task", [CorrelatedGaussian(2, 0.5), CorrelatedGaussian(2, 2.0), AdditiveUniformNoise(0.1)],
                          ids=["gaussian-0.5", "gaussian-2", "uniform-noise-1.7"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_estimate_mi_lower_is_below_the_closed_form_truth(task, seed):
+@pytest.mark.parametrize("method", ["neural", "fdime"])
+def test_estimate_mi_lower_is_below_the_closed_form_truth(task, seed, method):
     x, y = task.sample(1500, seed=10 + seed)
-    result = estimate_mi(x, y, seed=seed, **FAST)
+    fast = FAST if method == "neural" else dict(max_steps=300, eval_interval=50, hidden=32, certify_batch_size=64)
+    result = estimate_mi(x, y, seed=seed, method=method, **fast)
     assert result.lower is not None
     assert result.lower <= task.mutual_information, (result.lower, task.mutual_information)
     cert = result.details["certificate"]
-    assert cert["batches"] >= 4 and cert["alpha"] == pytest.approx(min_safe_alpha(cert["batch_size"]))
+    assert cert["batches"] >= 3 and cert["alpha"] == pytest.approx(min_safe_alpha(cert["batch_size"]))
     assert "certified I ≥" in str(result) and "sampling interval" in str(result)
 
 
@@ -100,7 +102,7 @@ def test_lower_is_none_without_a_guarantee_or_when_switched_off():
     for method in ("ksg", "gaussian"):
         result = estimate_mi(x.numpy(), y.numpy(), method=method)
         assert result.lower is None and "certified" not in str(result)
-    off = estimate_mi(np.asarray(x), np.asarray(y), certify_fraction=0.0, **{**FAST, "max_steps": 50})
+    off = estimate_mi(np.asarray(x), np.asarray(y), method="neural", certify_fraction=0.0, **{**FAST, "max_steps": 50})
     assert off.lower is None and off.details["n_certify"] == 0
     with pytest.raises(ValueError, match="certify_fraction"):
-        estimate_mi(x, y, certify_fraction=0.85, **FAST)
+        estimate_mi(x, y, method="neural", certify_fraction=0.85, **FAST)
