@@ -25,18 +25,33 @@ def _uniform(n: int, low: float, high: float, like: Tensor, generator: torch.Gen
 
 
 class SignalAugment(nn.Module):
-    """Per-sample random circular shift (``±max_shift`` steps), scale in ``scale``, Gaussian noise of std
-    ``noise`` and, with probability ``mask_prob``, a zeroed window of ``mask_fraction`` of the length."""
+    """Per-sample random augmentation of 1-D signals, each step drawn independently per sample:
+
+    1. time stretch by a factor in ``stretch`` about the centre (circular, linear interpolation);
+    2. circular shift by up to ``±max_shift`` steps;
+    3. amplitude scale in ``scale``;
+    4. a linear trend (shear) ``c · linspace(-0.5, 0.5, L)`` with ``c`` uniform in ``±shear / 2``;
+    5. additive Gaussian noise of std ``noise``;
+    6. with probability ``mask_prob``, a zeroed window of ``mask_fraction`` of the length.
+
+    Steps 1, 2, 4 mirror MNIST-1D's own generator (dilation, translation, shear), i.e. variations
+    that do not change the class (Greydanus 2020, ``mnist1d.transform``).
+    """
 
     def __init__(self, max_shift: int = 8, scale: Sequence[float] = (0.8, 1.2), noise: float = 0.1,
-                 mask_fraction: float = 0.1, mask_prob: float = 0.5) -> None:
+                 mask_fraction: float = 0.1, mask_prob: float = 0.5, stretch: Sequence[float] = (1.0, 1.0),
+                 shear: float = 0.0) -> None:
         super().__init__()
-        if max_shift < 0 or noise < 0 or not 0 <= mask_fraction <= 1 or not 0 <= mask_prob <= 1:
-            raise ValueError("SignalAugment: need max_shift >= 0, noise >= 0, mask_fraction and mask_prob in [0, 1]")
+        if max_shift < 0 or noise < 0 or shear < 0 or not 0 <= mask_fraction <= 1 or not 0 <= mask_prob <= 1:
+            raise ValueError("SignalAugment: need max_shift >= 0, noise >= 0, shear >= 0, mask_fraction and mask_prob "
+                             "in [0, 1]")
         if len(scale) != 2 or not 0 <= scale[0] <= scale[1]:
             raise ValueError(f"SignalAugment: `scale` must be (low, high) with 0 <= low <= high, got {scale}")
+        if len(stretch) != 2 or not 0 < stretch[0] <= stretch[1]:
+            raise ValueError(f"SignalAugment: `stretch` must be (low, high) with 0 < low <= high, got {stretch}")
         self.max_shift, self.scale, self.noise = int(max_shift), (float(scale[0]), float(scale[1])), float(noise)
         self.mask_fraction, self.mask_prob = float(mask_fraction), float(mask_prob)
+        self.stretch, self.shear = (float(stretch[0]), float(stretch[1])), float(shear)
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         if x.dim() not in (2, 3):
@@ -45,11 +60,24 @@ class SignalAugment(nn.Module):
         n, length = x.shape[0], x.shape[-1]
         view = x if x.dim() == 3 else x.unsqueeze(1)
         pos = torch.arange(length, device=x.device)
+        if self.stretch != (1.0, 1.0):
+            # out[t] = x[c + (t - c) / s]: a factor s > 1 widens the signal about its centre c.
+            factor = _uniform(n, *self.stretch, like=view, generator=generator).view(n, 1)
+            centre = (length - 1) / 2
+            src = (centre + (pos.to(view.dtype).unsqueeze(0) - centre) / factor) % length
+            lo = src.floor().long()
+            frac = (src - lo).unsqueeze(1)
+            left = view.gather(-1, lo.unsqueeze(1).expand_as(view))
+            right = view.gather(-1, ((lo + 1) % length).unsqueeze(1).expand_as(view))
+            view = left + frac * (right - left)
         if self.max_shift:
             shift = torch.randint(-self.max_shift, self.max_shift + 1, (n, 1), device=x.device, generator=generator)
             index = (pos.unsqueeze(0) - shift) % length  # out[t] = x[t - shift]: a circular shift per sample
             view = view.gather(-1, index.unsqueeze(1).expand_as(view))
         view = view * _uniform(n, *self.scale, like=view, generator=generator).view(n, 1, 1)
+        if self.shear:
+            slope = _uniform(n, -self.shear / 2, self.shear / 2, like=view, generator=generator).view(n, 1, 1)
+            view = view + slope * torch.linspace(-0.5, 0.5, length, device=x.device, dtype=view.dtype)
         if self.noise:
             view = view + self.noise * torch.randn(view.shape, device=x.device, dtype=view.dtype, generator=generator)
         width = int(round(self.mask_fraction * length))
