@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from .encoders import build_encoder, default_encoder
+from .encoders import available_encoders, build_encoder, default_encoder
 
 
 def import_object(spec: str) -> Any:
@@ -112,6 +112,9 @@ def resolve_encoder(encoder: str | nn.Module | None, input_shape: Sequence[int],
                              f"module with them instead")
         module = encoder
     elif encoder is None or ":" not in encoder:
+        if encoder is not None and encoder not in available_encoders():
+            raise ValueError(f"unknown encoder {encoder!r}; expected one of {available_encoders()} or your own as "
+                             f"'package.module:Class' or 'path/to/file.py:Class'")
         module = build_encoder(encoder or default_encoder(shape), shape, **kwargs)
     else:
         factory = import_object(encoder)
