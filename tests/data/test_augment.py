@@ -23,14 +23,14 @@ def test_signal_augment_shapes_and_determinism():
 
 def test_signal_shift_is_circular_and_per_sample():
     x = torch.arange(10.0).repeat(64, 1)
-    out = SignalAugment(max_shift=3, scale=(1, 1), noise=0, mask_fraction=0)(x, _gen(0))
+    out = SignalAugment(max_shift=3, scale=(1, 1), noise=0, mask_fraction=0, shear=0)(x, _gen(0))
     for row in out:  # every row is a rotation of 0..9 by at most 3 steps
         assert any(torch.equal(row, torch.roll(x[0], s)) for s in range(-3, 4))
     assert len({tuple(r.tolist()) for r in out}) > 1
 
 
 def test_signal_mask_zeroes_a_window():
-    out = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0.25, mask_prob=1.0)(torch.ones(8, 40), _gen(0))
+    out = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0.25, mask_prob=1.0, shear=0)(torch.ones(8, 40), _gen(0))
     assert ((out == 0).sum(1) == 10).all()
 
 
@@ -47,9 +47,9 @@ def test_signal_stretch_resamples_about_the_centre():
     x = torch.zeros(64, 41)
     x[:, 20] = 1.0  # a spike at the centre stays there
     x[:, 25] = 1.0  # a spike 5 steps right moves to 5·s
-    same = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0, stretch=(1.0, 1.0))(x, _gen(0))
+    same = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0, shear=0, stretch=(1.0, 1.0))(x, _gen(0))
     assert torch.equal(same, x)
-    out = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0, stretch=(2.0, 2.0))(x, _gen(0))
+    out = SignalAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0, shear=0, stretch=(2.0, 2.0))(x, _gen(0))
     assert torch.allclose(out[:, 20], torch.ones(64))
     assert torch.allclose(out[:, 30], torch.ones(64)) and torch.allclose(out[:, 29], torch.full((64,), 0.5))  # x[24.5]
     assert float(out[:, 22:29].abs().max()) == 0.0 and float(out[:, 32:].abs().max()) == 0.0  # spikes widen, x2
