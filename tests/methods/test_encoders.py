@@ -15,6 +15,8 @@ from infobound.models.heads import ProjectionHead, ReconstructionDecoder
     ("cnn1d", (40,), [32, 32, 64, 128]),
     ("cnn1d", (2, 33), [32, 32, 64, 128]),
     ("resnet18_cifar", (3, 32, 32), [64, 128, 256, 512]),
+    ("vit", (40,), [64, 64, 64, 64]),
+    ("vit", (1, 28, 28), [64, 64, 64, 64]),
 ])
 def test_encoder_shapes_and_stages_end_with_h(name, shape, stages):
     kw = {"width": 8} if name == "resnet18_cifar" else {}
@@ -28,7 +30,7 @@ def test_encoder_shapes_and_stages_end_with_h(name, shape, stages):
     assert torch.equal(encoder_stages(enc, x)[-1], h)
 
 
-@pytest.mark.parametrize("name, shape", [("mlp", (40,)), ("cnn1d", (40,)), ("resnet18_cifar", (3, 16, 16))])
+@pytest.mark.parametrize("name, shape", [("mlp", (40,)), ("cnn1d", (40,)), ("resnet18_cifar", (3, 16, 16)), ("vit", (40,))])
 def test_every_parameter_that_makes_h_is_reached_by_the_last_three_stages(name, shape):
     """LBE regularises the last three stages: the layers that produce h must get its gradient (InfoCL)."""
     enc = build_encoder(name, shape, **({"width": 4} if name == "resnet18_cifar" else {}))
@@ -36,8 +38,9 @@ def test_every_parameter_that_makes_h_is_reached_by_the_last_three_stages(name, 
     missing = [n for n, p in enc.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     # the stages before the last three may be untouched; the head that makes h never is
     assert not [n for n in missing if n.startswith(("out.", "head."))], missing
-    assert all(p.grad is not None for p in (enc.out if name == "mlp" else enc.head if name == "cnn1d"
-                                            else enc.stages[-1]).parameters())
+    makes_h = {"mlp": lambda: enc.out, "cnn1d": lambda: enc.head, "resnet18_cifar": lambda: enc.stages[-1],
+               "vit": lambda: enc.norm}[name]()
+    assert all(p.grad is not None for p in makes_h.parameters())
 
 
 def test_stages_of_a_plain_module_and_bad_stage_lists():
@@ -63,9 +66,11 @@ def test_resnet18_is_the_cifar_variant():
 
 
 def test_registry_and_defaults():
-    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar"}
+    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar", "vit"}
     with pytest.raises(ValueError, match="unknown encoder"):
-        build_encoder("vit", (3, 32, 32))
+        build_encoder("no_such_encoder", (3, 32, 32))
+    with pytest.raises(ValueError, match="patch_size"):
+        build_encoder("vit", (42,))
     assert default_encoder((40,)) == "cnn1d"
     assert default_encoder((3, 32, 32)) == "resnet18_cifar"
     assert default_encoder((1, 8, 8)) == "mlp"

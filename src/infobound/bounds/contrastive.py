@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import check_alpha, check_positives_negatives, check_scores, ensure_finite_inputs
+from ._checks import check_alpha, checked_positives_negatives, checked_scores, ensure_finite_inputs
 
 
 def infonce(scores: Tensor) -> Tensor:
@@ -29,10 +29,10 @@ def infonce(scores: Tensor) -> Tensor:
     Returns:
         0-dim tensor, the estimate in nats (at most log n).
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     target = torch.arange(n, device=scores.device)
     result = math.log(n) - F.cross_entropy(scores, target)
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "infonce", scores=scores)
 
 
 def _ml_cpc_log_weights(n: int, alpha: float, like: Tensor) -> Tensor:
@@ -64,11 +64,11 @@ def ml_cpc(scores: Tensor, alpha: float = 1.0) -> Tensor:
     Returns:
         0-dim tensor, the estimate in nats.
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     alpha = check_alpha(alpha, upper=float(n))
     log_normaliser = torch.logsumexp((scores + _ml_cpc_log_weights(n, alpha, scores)).flatten(), dim=0)
     result = scores.diagonal().mean() - log_normaliser
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "ml_cpc", scores=scores)
 
 
 def alpha_cpc(scores: Tensor, alpha: float) -> Tensor:
@@ -88,12 +88,49 @@ def alpha_cpc(scores: Tensor, alpha: float) -> Tensor:
         scores: [n, n] log-critic values, positives on the diagonal.
         alpha: weight of the positive in each row's normaliser, 0 < α ≤ n.
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     alpha = check_alpha(alpha, upper=float(n))
     weights = _ml_cpc_log_weights(n, alpha, scores)  # per row these are the same ratios α : (n−α)/(n−1)
     row_lse = torch.logsumexp(scores + weights, dim=1) + 2.0 * math.log(n)
     result = math.log(n) + (scores.diagonal() - row_lse).mean()
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "alpha_cpc", scores=scores)
+
+
+def ml_cpc_fresh(scores: Tensor, fresh_scores: Tensor, alpha: float = 1.0) -> Tensor:
+    r"""ML-CPC's "g" variant (Song & Ermon 2020, official ``multilabel_infonce_lower_bound(f, alpha, g)``).
+
+    The normaliser mixes the batch's own n² pairs (weight α) with scores ``g_ij = log g(x_i, y'_j)``
+    against an *independent fresh batch* y' ~ p(y) (weight 1 − α):
+
+    .. math::
+        I = \frac1n\sum_i f_{ii} - \log\Big[\frac{1}{n^2}\sum_i\Big(\alpha\sum_j e^{f_{ij}}
+            + (1-\alpha)\sum_j e^{g_{ij}}\Big)\Big],\qquad 0 \le \alpha \le 1
+
+    α = 1 is :func:`ml_cpc` with α = 1 (the fresh batch is unused, ceiling log n); α = 0 is the
+    minibatch Donsker–Varadhan value with independent negatives (no ceiling, biased upwards by
+    Jensen's inequality). The official code offers no validity guarantee for 0 < α < 1 and neither
+    do we: it is not in the bound registry; measure it before trusting it as a lower bound.
+
+    Args:
+        scores: [n, n] log-critic values of the batch, positives on the diagonal.
+        fresh_scores: [n, n'] log-critic values of the batch's x against a fresh, independent y' batch.
+        alpha: the weight of the batch's own pairs in the normaliser, in [0, 1].
+    """
+    scores, n = checked_scores(scores)
+    if not isinstance(fresh_scores, Tensor) or fresh_scores.dim() != 2 or fresh_scores.shape[0] != n:
+        raise ValueError(f"`fresh_scores` must have shape [n = {n}, n'], got "
+                         f"{tuple(fresh_scores.shape) if isinstance(fresh_scores, Tensor) else type(fresh_scores).__name__}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"`alpha` of the fresh-batch ML-CPC must lie in [0, 1], got {alpha}")
+    fresh_scores = fresh_scores.to(scores.dtype)
+    parts = []
+    if alpha > 0:
+        parts.append((scores + math.log(alpha)).flatten())
+    if alpha < 1:
+        # the official code sums e^g over j and divides by n² like the batch term: kept, so α mixes like for like
+        parts.append((fresh_scores + math.log(1.0 - alpha)).flatten() + math.log(n / fresh_scores.shape[1]))
+    result = scores.diagonal().mean() - (torch.logsumexp(torch.cat(parts), 0) - 2.0 * math.log(n))
+    return ensure_finite_inputs(result, "ml_cpc_fresh", scores=scores, fresh_scores=fresh_scores)
 
 
 def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) -> Tensor:
@@ -116,7 +153,7 @@ def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) ->
         negatives: [n, k] log-critic values of each anchor's negatives.
         alpha: positive weight, 0 < α ≤ m = k + 1.
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     m = k + 1
     alpha = check_alpha(alpha, upper=float(m))
     log_beta = math.log((m - alpha) / (m - 1)) if alpha < m else -math.inf
@@ -125,7 +162,7 @@ def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) ->
         torch.logsumexp(negatives.flatten(), dim=0) + log_beta,
     )
     result = math.log(n * m) + positives.mean() - log_normaliser
-    return ensure_finite_inputs(result, positives=positives, negatives=negatives)
+    return ensure_finite_inputs(result, "ml_cpc_explicit", positives=positives, negatives=negatives)
 
 
 def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
@@ -134,7 +171,7 @@ def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
     .. math::
         I_{NCE} = \log(k+1) + \frac{1}{n}\sum_i\Big[f_i^+ - \log\big(e^{f_i^+} + \sum_j e^{f_{ij}^-}\big)\Big]
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     logits = torch.cat([positives[:, None], negatives], dim=1)
     result = math.log(k + 1) + (positives - torch.logsumexp(logits, dim=1)).mean()
-    return ensure_finite_inputs(result, positives=positives, negatives=negatives)
+    return ensure_finite_inputs(result, "infonce_explicit", positives=positives, negatives=negatives)

@@ -1,4 +1,4 @@
-"""Encoders for representation learning: MLP, 1-D CNN (MNIST-1D), CIFAR ResNet-18.
+"""Encoders for representation learning: MLP, 1-D CNN (MNIST-1D), CIFAR ResNet-18, a small ViT.
 
 The stage interface (what every encoder of the library offers, and what a user-supplied encoder
 implements to get InfoCL's LBE on more than h):
@@ -166,10 +166,58 @@ class ResNet18Cifar(Encoder):
         return stages
 
 
+class ViTEncoder(Encoder):
+    """A small Vision Transformer (Dosovitskiy et al. 2021) for signals ``(L,)`` / ``(C, L)`` and images ``(C, H, W)``.
+
+    Non-overlapping patches (length ``patch_size`` for signals, ``patch_size``² for images) are
+    embedded linearly, a class token and learned position embeddings are added, then ``depth``
+    pre-norm Transformer blocks (multi-head self-attention and a GELU MLP of width
+    ``mlp_ratio · dim``) and a final LayerNorm; h is the class token's output (MoCo v3's ViT
+    recipe, scaled down: the defaults have 4 blocks of width 64, ~0.14 M parameters).
+
+    Stages: the class token after each block, the last one after the final LayerNorm (= h).
+    """
+
+    def __init__(self, input_shape: Sequence[int], patch_size: int = 4, dim: int = 64, depth: int = 4, heads: int = 4,
+                 mlp_ratio: float = 2.0, dropout: float = 0.0) -> None:
+        super().__init__()
+        shape = tuple(input_shape)
+        if len(shape) not in (1, 2, 3):
+            raise ValueError(f"ViTEncoder expects input_shape (L,), (C, L) or (C, H, W), got {shape}")
+        if depth < 1 or dim % heads:
+            raise ValueError(f"need depth >= 1 and dim divisible by heads, got depth={depth}, dim={dim}, heads={heads}")
+        spatial = shape[-1:] if len(shape) <= 2 else shape[1:]
+        if any(side % patch_size for side in spatial):
+            raise ValueError(f"`patch_size` {patch_size} must divide the input's length/sides {spatial}")
+        channels = 1 if len(shape) == 1 else shape[0]
+        conv = nn.Conv1d if len(shape) <= 2 else nn.Conv2d
+        self.signal = len(shape) == 1
+        self.embed = conv(channels, dim, patch_size, stride=patch_size)  # the linear patch embedding
+        tokens = math.prod(side // patch_size for side in spatial)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(dim, heads, int(mlp_ratio * dim), dropout, activation="gelu", batch_first=True,
+                                       norm_first=True) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.output_dim = dim
+
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        z = self.embed(x.unsqueeze(1) if self.signal else x).flatten(2).transpose(1, 2)  # [n, tokens, dim]
+        z = torch.cat([self.cls.expand(len(z), -1, -1), z], dim=1) + self.pos
+        stages = []
+        for block in self.blocks:
+            z = block(z)
+            stages.append(z[:, 0])
+        stages[-1] = self.norm(z)[:, 0]
+        return stages
+
+
 ENCODERS: dict[str, Callable[..., Encoder]] = {
     "mlp": MLPEncoder,
     "cnn1d": CNN1DEncoder,
     "resnet18_cifar": ResNet18Cifar,
+    "vit": ViTEncoder,
 }
 
 
@@ -178,7 +226,7 @@ def available_encoders() -> list[str]:
 
 
 def build_encoder(name: str, input_shape: Sequence[int], **kwargs: object) -> Encoder:
-    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``) for inputs of ``input_shape`` (one example)."""
+    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``, ``vit``) for inputs of ``input_shape`` (one example)."""
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder {name!r}; expected one of {available_encoders()}")
     return ENCODERS[name](tuple(input_shape), **kwargs)
