@@ -29,11 +29,12 @@ def data(tmp_path_factory):
 def test_npy_files(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), *TINY, "--output", str(data / "result.json")])
     out = capsys.readouterr().out
-    assert "nats" in out and "95% CI" in out and "bits" in out
+    assert "nats" in out and "sampling interval [" in out and "certified I ≥" in out and "bits" in out
     saved = json.loads((data / "result.json").read_text())
     assert saved["method"] == "neural" and saved["n_samples"] == 400
     assert saved["ci"][0] <= saved["value"] <= saved["ci"][1]
     assert saved["details"]["batch_size"] == 32
+    assert isinstance(saved["lower"], float) and saved["details"]["n_certify"] == 80
 
 
 def test_csv_with_column_names_and_bound_options(data, capsys):
@@ -47,7 +48,7 @@ def test_csv_with_column_names_and_bound_options(data, capsys):
 def test_warnings_are_printed_as_one_line(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--bound", "ml_cpc", "--alpha", "1e-6", *TINY])
     err = capsys.readouterr().err
-    assert "infobound estimate: warning: --alpha 1e-06 is below the smallest measured safe" in err
+    assert "infobound estimate: warning: --alpha 1e-06 is below the smallest safe" in err
 
 
 def test_csv_without_header_and_nonneural_method(data, capsys):
