@@ -15,7 +15,7 @@ def test_tagged_splits_and_tag_swap_views():
     assert transfer.num_classes == 40 and torch.equal(transfer.y_train // ssl.NUM_TAGS, data.y_train)
     tags = transfer.y_train % ssl.NUM_TAGS
     assert torch.equal(source.x_train[:, 40:], ssl.tag_patterns()[tags])  # the clean input carries its own tag
-    aug = ssl.TagSwapAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0)
+    aug = ssl.TagSwapAugment(max_shift=0, scale=(1, 1), noise=0, mask_fraction=0, shear=0)
     view = aug(source.x_train, torch.Generator().manual_seed(0))
     assert torch.equal(view[:, :40], source.x_train[:, :40])
     view_tags = (view[:, 40:] @ ssl.tag_patterns().T).argmax(1)

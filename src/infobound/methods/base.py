@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from infobound import losses
 from infobound.data import build_augmentation
-from infobound.models import ProjectionHead, ReconstructionDecoder, build_encoder, default_encoder
+from infobound.models import ProjectionHead, ReconstructionDecoder, resolve_encoder
 from infobound.models.encoders import encoder_stages
 
 REGULARIZERS = ("none", "rc", "lbe")
@@ -75,7 +75,10 @@ class ContrastiveMethod(L.LightningModule):
         input_shape: shape of one (un-augmented) example.
         num_classes: classes of the online probe.
         dataset: dataset name; picks the default augmentation.
-        encoder: encoder name (default: by input shape, e.g. ``cnn1d`` for signals); ``encoder_kwargs`` go to it.
+        encoder: encoder name (default: by input shape, e.g. ``cnn1d`` for signals), your own ``nn.Module``, or
+            ``"package.module:Class"`` (:func:`infobound.models.resolve_encoder`); ``encoder_kwargs`` go to
+            its constructor. A module instance is not stored in the hyper-parameters: pass it again to
+            ``load_from_checkpoint(path, encoder=...)``.
         objective: ``infonce``, ``ml_cpc``, ``fmicl`` or ``au`` (:func:`infobound.losses.available_objectives`);
             None: the method's own (``default_objective``).
         alpha, alpha_end: ML-CPC's α, or the geometric schedule alpha → alpha_end.
@@ -97,7 +100,7 @@ class ContrastiveMethod(L.LightningModule):
     default_objective = "infonce"
 
     def __init__(self, input_shape: Sequence[int], num_classes: int, dataset: str = "mnist1d",
-                 encoder: str | None = None, encoder_kwargs: dict[str, Any] | None = None,
+                 encoder: str | nn.Module | None = None, encoder_kwargs: dict[str, Any] | None = None,
                  objective: str | None = None, alpha: float | None = None, alpha_end: float | None = None,
                  divergence: str | None = None, temperature: float | None = None,
                  objective_kwargs: dict[str, Any] | None = None, proj_hidden: int = 256, proj_dim: int = 64,
@@ -110,14 +113,14 @@ class ContrastiveMethod(L.LightningModule):
             raise ValueError(f"unknown regularizer {regularizer!r}; expected one of {REGULARIZERS}")
         if lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"`lr_schedule` must be 'cosine' or 'constant', got {lr_schedule!r}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["encoder"] if isinstance(encoder, nn.Module) else None)
         objective = objective or self.default_objective
         self.stochastic = (regularizer == "lbe") if stochastic is None else bool(stochastic)
         if not (lbe_noise >= 0 and math.isfinite(lbe_noise)):
             raise ValueError(f"`lbe_noise` (ζ) must be a finite number >= 0, got {lbe_noise}")
         self.lbe_noise = float(lbe_noise)
         input_shape = tuple(input_shape)
-        self.encoder = build_encoder(encoder or default_encoder(input_shape), input_shape, **(encoder_kwargs or {}))
+        self.encoder = resolve_encoder(encoder, input_shape, **(encoder_kwargs or {}))
         self.augment = build_augmentation(dataset, input_shape, **(augment_kwargs or {}))
         self.projector = ProjectionHead(self.encoder.output_dim, proj_hidden, proj_dim)
         self.build_objective(objective, objective_options(objective, alpha, alpha_end, divergence, temperature,

@@ -219,7 +219,8 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
 def pretrain(method: str = "simclr", objective: str | None = None, alpha: float | None = None,
              alpha_end: float | None = None, divergence: str | None = None, temperature: float | None = None,
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
-             num_samples: int = 10000, data_seed: int = 0, encoder: str | None = None, proj_dim: int = 64,
+             num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
+             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int = 64,
              proj_hidden: int = 256, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
              epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
@@ -242,11 +243,15 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         temperature: the objective's temperature (its own default if omitted).
         regularizer: InfoCL regulariser: none, rc or lbe.
         lam: the regulariser's weight λ.
-        dataset: mnist1d, digits, cifar10, cifar100, stl10 or npy.
-        data_dir: directory of the local-file datasets (cifar10/100, stl10, npy).
-        num_samples: MNIST-1D size (train + test, split 80/20).
-        data_seed: seed of data generation / train-test split.
-        encoder: mlp, cnn1d, resnet18_cifar or vit (default: by input shape).
+        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10 or npy.
+        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy).
+        num_samples: examples in total (train + test): MNIST-1D generates that many (default 10,000, split
+            80/20); any other dataset is subsampled to it, stratified by class (default: all).
+        data_seed: seed of data generation / train-test split / subsample.
+        encoder: mlp, cnn1d, resnet18_cifar or vit (default: by input shape), or your own as
+            package.module:Class or path/to/file.py:Class.
+        encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
+        image_size: image_folder only: resize and centre-crop every image to this side.
         proj_dim: projection head output width.
         proj_hidden: projection head hidden width.
         queue_size: MoCo's K.
@@ -278,14 +283,16 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         torch.set_num_threads(threads)
     quiet_lightning()
     data_options: dict[str, Any] = {"name": dataset, "data_dir": data_dir, "seed": data_seed}
-    if dataset == "mnist1d":
+    if num_samples is not None:
         data_options["num_samples"] = num_samples
+    if image_size is not None:
+        data_options["image_size"] = image_size
     splits = load_dataset(**data_options)
     if objective is None and method in METHODS:  # the method's own, named, so run settings record it
         objective = METHODS[method].default_objective
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
-                   regularizer=regularizer, lam=lam, encoder=encoder, proj_dim=proj_dim, proj_hidden=proj_hidden,
-                   lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
+                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs, proj_dim=proj_dim,
+                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     elif method in ("mocov3", "byol"):
