@@ -7,6 +7,7 @@ from typing import Any, Sequence
 from torch import Tensor
 
 from infobound import losses
+from infobound.models import ProjectionHead
 
 from .base import ContrastiveMethod
 
@@ -29,10 +30,13 @@ class BarlowTwins(ContrastiveMethod):
     default_objective = "barlow_twins"
 
     def __init__(self, input_shape: Sequence[int], num_classes: int, lambda_offdiag: float = 5e-3,
-                 **kwargs: Any) -> None:
+                 proj_layers: int = 3, **kwargs: Any) -> None:
         kwargs["objective_kwargs"] = {**(kwargs.get("objective_kwargs") or {}), "lambda_offdiag": lambda_offdiag}
         super().__init__(input_shape, num_classes, **kwargs)
         self.save_hyperparameters()
+        # the official projector: (Linear without bias → BatchNorm → ReLU) × (layers − 1), then Linear without bias
+        self.projector = ProjectionHead(self.encoder.output_dim, self.hparams.proj_hidden, self.hparams.proj_dim,
+                                        layers=proj_layers, bias=False)
 
     def build_objective(self, name: str, kwargs: dict[str, Any]) -> None:
         if name != "barlow_twins" or kwargs.get("temperature") is not None:
@@ -42,5 +46,7 @@ class BarlowTwins(ContrastiveMethod):
         self.objective = losses.BarlowTwinsLoss(**kwargs)
 
     def contrastive(self, h: Tensor, v1: Tensor, v2: Tensor, progress: float) -> losses.ContrastiveOutput:
-        z1, z2 = self.projector(h).chunk(2)
+        # one projector pass per view, as the official code: its BatchNorms see each view's batch on its own
+        h1, h2 = h.chunk(2)
+        z1, z2 = self.projector(h1), self.projector(h2)
         return self.objective(z1, z2, progress=progress)
