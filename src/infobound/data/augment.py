@@ -97,12 +97,17 @@ class ImageAugment(nn.Module):
 def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: object) -> nn.Module:
     """The default augmentation for a dataset (overridable by keyword).
 
+    wordnet (token ids): :class:`~infobound.data.wordnet.TextViews` (dropout views, or definition vs example).
     mnist1d / 1-d arrays: :class:`SignalAugment`. digits (8×8): crop of 50–100 % area, no flip (digits are
     not mirror-symmetric), no colour. cifar10/100, stl10: the full SimCLR recipe at the native size. No
     normalisation is added: evaluation feeds un-augmented [0, 1] inputs to the same encoder, whose first
     layers (conv + batch norm) absorb the scale.
     """
     shape = tuple(input_shape)
+    if dataset == "wordnet":
+        from .wordnet import TextViews
+
+        return TextViews(**overrides)  # type: ignore[arg-type]
     if len(shape) in (1, 2):
         return SignalAugment(**overrides)  # type: ignore[arg-type]
     if len(shape) != 3:

@@ -69,7 +69,8 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
              few_label_per_class: int = 5, few_label_repeats: int = 5, seed: int = 0,
              probe_head: nn.Module | None = None) -> dict[str, float]:
     """Frozen-encoder metrics on the test split: ``linear_acc``, ``knn_acc``, ``few_label_acc`` ± ``few_label_std``
-    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``."""
+    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``; on text
+    (wordnet) also ``relatedness`` and its TF-IDF / random-initialisation baselines (:func:`infobound.eval.text.text_metrics`)."""
     train_feats, test_feats = extract_features(encoder, splits.x_train), extract_features(encoder, splits.x_test)
     metrics = evaluate_features(train_feats, splits.y_train, test_feats, splits.y_test, k=knn_k,
                                 temperature=knn_temperature, few_label_per_class=few_label_per_class,
@@ -78,6 +79,10 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
         with torch.no_grad():
             logits = probe_head(test_feats.to(next(probe_head.parameters()).device)).cpu()
         metrics["online_probe_acc"] = float((logits.argmax(1) == splits.y_test).float().mean())
+    if splits.name == "wordnet":  # text: relatedness, and the TF-IDF / random-initialisation baselines
+        from infobound.eval.text import text_metrics
+
+        metrics.update(text_metrics(encoder, splits, train_feats, test_feats, seed=seed))
     return metrics
 
 
@@ -158,7 +163,9 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
              epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = False, accelerator: str = "cpu", devices: int | str = 1, num_nodes: int = 1,
-             strategy: str = "auto", threads: int | None = 1, progress: bool = False) -> dict[str, Any]:
+             strategy: str = "auto", threads: int | None = 1, progress: bool = False,
+             data_kwargs: dict[str, Any] | None = None, encoder_kwargs: dict[str, Any] | None = None,
+             views: str | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
@@ -173,11 +180,12 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         temperature: the objective's temperature (its own default if omitted).
         regularizer: InfoCL regulariser: none, rc or lbe.
         lam: the regulariser's weight λ.
-        dataset: mnist1d, digits, cifar10, cifar100, stl10 or npy.
-        data_dir: directory of the local-file datasets (cifar10/100, stl10, npy).
+        dataset: mnist1d, digits, cifar10, cifar100, stl10, npy or wordnet (glosses as token ids).
+        data_dir: directory of the local-file datasets (cifar10/100, stl10, npy; wordnet: /usr/share/wordnet).
         num_samples: MNIST-1D size (train + test, split 80/20).
         data_seed: seed of data generation / train-test split.
-        encoder: mlp, cnn1d or resnet18_cifar (default: by input shape).
+        encoder: mlp, cnn1d, resnet18_cifar, text_transformer or text_cnn (default: by input shape;
+            text_transformer for wordnet).
         proj_dim: projection head output width.
         proj_hidden: projection head hidden width.
         queue_size: MoCo's K.
@@ -198,16 +206,28 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         strategy: Lightning strategy, e.g. ddp.
         threads: torch threads per process (None: leave as is).
         progress: show a progress bar.
+        data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
+            (:func:`infobound.data.wordnet.load_wordnet`).
+        encoder_kwargs: encoder options, e.g. ``{"dim": 64, "layers": 1, "dropout": 0.1}``.
+        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
     """
     if threads is not None:
         torch.set_num_threads(threads)
     data_options: dict[str, Any] = {"name": dataset, "data_dir": data_dir, "seed": data_seed}
     if dataset == "mnist1d":
         data_options["num_samples"] = num_samples
+    data_options.update(data_kwargs or {})
     splits = load_dataset(**data_options)
+    if views is not None and splits.name != "wordnet":
+        raise ValueError(f"`views` is an option of text datasets (wordnet), not of {dataset!r}")
+    if splits.name == "wordnet":  # token ids: the text encoder needs the trained tokenizer's vocabulary
+        encoder = encoder or splits.default_encoder
+        if encoder.startswith("text_"):
+            encoder_kwargs = {"vocab_size": splits.vocab_size, **(encoder_kwargs or {})}
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
                    regularizer=regularizer, lam=lam, encoder=encoder, proj_dim=proj_dim, proj_hidden=proj_hidden,
-                   lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
+                   lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule, encoder_kwargs=encoder_kwargs,
+                   augment_kwargs={"views": views} if views is not None else None)
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     metrics = train_and_evaluate(splits, out, method=method, epochs=epochs, batch_size=batch_size, seed=seed,
@@ -217,6 +237,10 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
     if metrics:
         print(json.dumps({k: metrics[k] for k in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc",
                                                   "mi_lower_bound", "train_seconds") if k in metrics}, indent=2))
+        if splits.name == "wordnet":
+            from infobound.eval.text import text_table
+
+            print(text_table(metrics))
     return metrics
 
 

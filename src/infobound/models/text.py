@@ -1,0 +1,143 @@
+r"""Sentence encoders over token ids, trained from scratch: a small transformer and a 1-D CNN.
+
+Both take int token ids ``[N, L]`` padded with id 0, or a dataset's ``[N, 2, L]`` (definition,
+example) pairs, of which they embed row 0 (the definition: what probes see). The sentence
+embedding is the mean over the non-pad positions of the last layer (SimCSE's and Sentence-BERT's
+mean pooling),
+
+.. math::  h = \frac{1}{\lvert\{t: m_t\}\rvert}\sum_{t:\,m_t} z_t,\qquad m_t = [\text{token}_t \ne \text{PAD}].
+
+Dropout sits on the embeddings and inside every layer, so two passes of the same sentence in
+train mode give two different embeddings: SimCSE's only augmentation (Gao, Yao & Chen, EMNLP 2021).
+A sentence with no tokens (an empty example row) embeds as its position-0 padding.
+
+Like every :class:`~infobound.models.encoders.Encoder`, ``encoder(x, return_blocks=True)`` also
+returns one mean-pooled ``[N, dim]`` feature per stage (layer), shallowest first; the last stage is
+``h`` itself. ``config`` holds the constructor arguments, so a fresh encoder at random
+initialisation can be rebuilt with ``type(enc)(**enc.config)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .encoders import Encoder
+
+
+def token_ids(x: Tensor) -> Tensor:
+    """``[N, L]`` ids from ``[N, L]`` or ``[N, 2, L]`` (row 0); errors on anything else."""
+    if x.dim() == 3:
+        x = x[:, 0]
+    if x.dim() != 2 or x.is_floating_point():
+        raise ValueError(f"text encoders take integer token ids [N, L] or [N, 2, L], got {x.dtype} {tuple(x.shape)}")
+    return x.long()
+
+
+def mean_pool(z: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``z [N, L, d]`` over the positions where ``mask [N, L]`` is True."""
+    w = mask.unsqueeze(-1).to(z.dtype)
+    return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+def _mask(ids: Tensor) -> Tensor:
+    """Non-pad positions; an all-pad row keeps position 0 so attention and pooling stay defined."""
+    mask = ids != 0
+    mask[:, 0] |= ~mask.any(1)
+    return mask
+
+
+class TextTransformer(Encoder):
+    """Pre-LayerNorm transformer encoder (learned positions, GELU) with mean pooling.
+
+    Args:
+        input_shape: ``(L,)`` or ``(2, L)``; L is the longest sequence (learned positions).
+        vocab_size: tokenizer vocabulary (id 0 is padding).
+        dim: model width = ``output_dim``.
+        layers: transformer layers (each one stage of the block features).
+        heads: attention heads.
+        ff_dim: feed-forward width (default 2·dim; BERT uses 4·dim, halved to stay cheap on CPU).
+        dropout: dropout on embeddings, attention and feed-forward (SimCSE: 0.1).
+    """
+
+    def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
+                 heads: int = 4, ff_dim: int | None = None, dropout: float = 0.1) -> None:
+        super().__init__()
+        if len(input_shape) not in (1, 2):
+            raise ValueError(f"TextTransformer expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
+        if vocab_size < 2 or dim < 1 or layers < 1 or dim % heads or not 0 <= dropout < 1:
+            raise ValueError(f"need vocab_size >= 2, layers >= 1, dim divisible by heads, dropout in [0, 1); got "
+                             f"vocab_size={vocab_size}, dim={dim}, heads={heads}, layers={layers}, dropout={dropout}")
+        self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
+                                           heads=heads, ff_dim=ff_dim, dropout=dropout)
+        self.max_length = int(input_shape[-1])
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.position = nn.Embedding(self.max_length, dim)
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(dim, heads, ff_dim or 2 * dim, dropout, activation="gelu", batch_first=True,
+                                       norm_first=True) for _ in range(layers))
+        self.norm = nn.LayerNorm(dim)
+        self.output_dim = dim
+
+    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        ids = token_ids(x)
+        if ids.shape[1] > self.max_length:
+            raise ValueError(f"sequences of {ids.shape[1]} tokens exceed the encoder's {self.max_length} positions")
+        mask = _mask(ids)
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        z = self.dropout(self.embed(ids) + self.position(positions))
+        feats = []
+        for i, layer in enumerate(self.layers):
+            z = layer(z, src_key_padding_mask=~mask)
+            feats.append(mean_pool(self.norm(z) if i == len(self.layers) - 1 else z, mask))
+        return feats[-1], feats
+
+
+class TextCNN(Encoder):
+    """Token embedding → ``layers`` × (Conv1d kernel ``kernel_size``, same length, GELU, dropout), masked mean pool.
+
+    A cheaper alternative to :class:`TextTransformer` on CPU (no attention). Padded positions are
+    zeroed after each layer, so a sentence's embedding does not depend on how much padding follows it.
+
+    Args:
+        input_shape: ``(L,)`` or ``(2, L)``.
+        vocab_size: tokenizer vocabulary (id 0 is padding).
+        dim: embedding and channel width = ``output_dim``.
+        layers: convolution layers (each one stage of the block features).
+        kernel_size: odd convolution width.
+        dropout: dropout on embeddings and after every layer.
+    """
+
+    def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
+                 kernel_size: int = 3, dropout: float = 0.1) -> None:
+        super().__init__()
+        if len(input_shape) not in (1, 2):
+            raise ValueError(f"TextCNN expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
+        if vocab_size < 2 or dim < 1 or layers < 1 or kernel_size % 2 == 0 or not 0 <= dropout < 1:
+            raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 1, odd kernel_size, dropout in [0, 1); got "
+                             f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}")
+        self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
+                                           kernel_size=kernel_size, dropout=dropout)
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2) for _ in range(layers))
+        self.norm = nn.LayerNorm(dim)
+        self.output_dim = dim
+
+    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        ids = token_ids(x)
+        mask = _mask(ids)
+        keep = mask.unsqueeze(1).to(torch.float32)
+        z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
+        feats = []
+        for conv in self.convs:
+            z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
+            feats.append(mean_pool(z.transpose(1, 2), mask))
+        feats[-1] = self.norm(feats[-1])
+        return feats[-1], feats
+
+
+__all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids"]
