@@ -17,9 +17,10 @@ becomes one example: its definition (the sentence that is embedded and probed), 
 paraphrase partner of the ``definition_example`` views), its lexicographer category (45 classes, the
 label of the linear probe) and its hypernym pointers (``@`` and ``@i``; WordNet path similarity).
 
-Text is tokenised by a WordPiece model trained here on the training split's sentences with the
-``tokenizers`` library (lower-cased, accents stripped, split on whitespace and punctuation);
-training it is deterministic, so a checkpoint's data reloads with the same ids. The tensors are
+Text is tokenised by a WordPiece model of the ``tokenizers`` library whose vocabulary is counted
+here from the training split's sentences (lower-cased, accents stripped, split on whitespace and
+punctuation; :func:`train_tokenizer`); it is deterministic, so a checkpoint's data reloads with the
+same ids. The tensors are
 int32 token ids ``[N, 2, L]``: row 0 the definition, row 1 the first example sentence (empty, i.e.
 all padding, when the synset has none), padded with id 0 (``[PAD]``) and cut at ``L = max_length``.
 """
@@ -254,20 +255,48 @@ def relatedness_pairs(keys: Sequence[str], graph: HypernymGraph, num_pairs: int 
 # ------------------------------------------------------------------------------------ tokenizer
 
 
-def train_tokenizer(sentences: Sequence[str], vocab_size: int = 8000, min_frequency: int = 2) -> Any:
-    """A WordPiece tokenizer (``tokenizers``) trained on ``sentences``; ``[PAD]`` is id 0, ``[UNK]`` id 1.
+def train_tokenizer(sentences: Sequence[str], vocab_size: int = 8000, min_frequency: int = 2,
+                    suffix_share: float = 0.1) -> Any:
+    """A WordPiece tokenizer (``tokenizers``) whose vocabulary is counted from ``sentences``; ``[PAD]`` = 0, ``[UNK]`` = 1.
 
-    Lower-cased with accents stripped (BERT's normaliser), split on whitespace and punctuation.
+    Text is lower-cased with accents stripped (BERT's normaliser) and split on whitespace and
+    punctuation (BERT's pre-tokeniser). The vocabulary: the special tokens, every character seen
+    (alone and as a ``##`` continuation, so nothing but unseen characters is unknown), the most
+    frequent word endings of 2–4 characters as ``##`` pieces (``suffix_share`` of the rest), then
+    the most frequent words (at least ``min_frequency`` occurrences), ties broken alphabetically.
+    WordPiece's greedy longest match then splits an unknown word into a known word and endings
+    (``hunts`` → ``hunt ##s``).
+
+    We count instead of calling the library's ``WordPieceTrainer`` because that trainer is not
+    deterministic: two trainings on the same 20,000 definitions gave different vocabularies (its
+    ties are broken in hash-map order), and a checkpoint's data must reload with the same ids.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from collections import Counter
 
-    tok = Tokenizer(models.WordPiece(unk_token=UNK))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
-                                        show_progress=False)
-    tok.train_from_iterator(list(sentences), trainer=trainer)
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(sentence)))
+    chars = sorted({c for w in counts for c in w})
+    pieces = [PAD, UNK] + chars + ["##" + c for c in chars]
+    if len(pieces) > vocab_size:
+        raise ValueError(f"`vocab_size` {vocab_size} is smaller than the {len(pieces)} special and character pieces")
+    by_count = lambda c: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))  # noqa: E731 — deterministic order
+    suffixes: Counter[str] = Counter()
+    for word, count in counts.items():
+        for k in (2, 3, 4):
+            if len(word) > k:
+                suffixes["##" + word[-k:]] += count
+    budget = vocab_size - len(pieces)
+    pieces += [p for p, c in by_count(suffixes) if c >= min_frequency][:int(budget * suffix_share)]
+    known = set(pieces)
+    words = [w for w, c in by_count(counts) if c >= min_frequency and w not in known]
+    pieces += words[:vocab_size - len(pieces)]
+    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(pieces)}, unk_token=UNK, max_input_chars_per_word=100))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
     return tok
 
 

@@ -11,6 +11,12 @@ Dropout sits on the embeddings and inside every layer, so two passes of the same
 train mode give two different embeddings: SimCSE's only augmentation (Gao, Yao & Chen, EMNLP 2021).
 A sentence with no tokens (an empty example row) embeds as its position-0 padding.
 
+``token_dropout`` also drops whole tokens (word dropout: a dropped token is masked out of
+attention and pooling) with that probability in train mode. From scratch, neuron dropout alone
+makes the two views too easy to match (a sentence is identified by its words, InfoNCE sits at
+its ceiling after one epoch, and the probe stays at the random encoder's); dropping tokens makes
+the two passes share only part of the words, so co-occurring words have to map close together.
+
 Like every :class:`~infobound.models.encoders.Encoder`, ``encoder(x, return_blocks=True)`` also
 returns one mean-pooled ``[N, dim]`` feature per stage (layer), shallowest first; the last stage is
 ``h`` itself. ``config`` holds the constructor arguments, so a fresh encoder at random
@@ -42,11 +48,23 @@ def mean_pool(z: Tensor, mask: Tensor) -> Tensor:
     return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
 
 
-def _mask(ids: Tensor) -> Tensor:
-    """Non-pad positions; an all-pad row keeps position 0 so attention and pooling stay defined."""
+def _mask(ids: Tensor, token_dropout: float = 0.0) -> Tensor:
+    """Non-pad positions, each dropped with probability ``token_dropout`` (train mode only); a row left
+    empty keeps its first position so attention and pooling stay defined."""
     mask = ids != 0
+    if token_dropout > 0:
+        kept = mask & (torch.rand(mask.shape, device=ids.device) >= token_dropout)
+        first = mask.float().argmax(1)  # an all-dropped sentence keeps its first token
+        kept[torch.arange(len(ids), device=ids.device), first] |= ~kept.any(1) & mask.any(1)
+        mask = kept
     mask[:, 0] |= ~mask.any(1)
     return mask
+
+
+def _trim(ids: Tensor) -> Tensor:
+    """Drop the trailing columns that are padding in every row (batches are padded to the dataset's longest)."""
+    used = (ids != 0).any(0).nonzero()
+    return ids[:, :int(used.max()) + 1] if len(used) else ids[:, :1]
 
 
 class TextTransformer(Encoder):
@@ -60,18 +78,20 @@ class TextTransformer(Encoder):
         heads: attention heads.
         ff_dim: feed-forward width (default 2·dim; BERT uses 4·dim, halved to stay cheap on CPU).
         dropout: dropout on embeddings, attention and feed-forward (SimCSE: 0.1).
+        token_dropout: probability of dropping a whole token in train mode (0: SimCSE's dropout alone).
     """
 
     def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
-                 heads: int = 4, ff_dim: int | None = None, dropout: float = 0.1) -> None:
+                 heads: int = 4, ff_dim: int | None = None, dropout: float = 0.1, token_dropout: float = 0.0) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextTransformer expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
-        if vocab_size < 2 or dim < 1 or layers < 1 or dim % heads or not 0 <= dropout < 1:
+        if vocab_size < 2 or dim < 1 or layers < 1 or dim % heads or not (0 <= dropout < 1 and 0 <= token_dropout < 1):
             raise ValueError(f"need vocab_size >= 2, layers >= 1, dim divisible by heads, dropout in [0, 1); got "
                              f"vocab_size={vocab_size}, dim={dim}, heads={heads}, layers={layers}, dropout={dropout}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
-                                           heads=heads, ff_dim=ff_dim, dropout=dropout)
+                                           heads=heads, ff_dim=ff_dim, dropout=dropout, token_dropout=token_dropout)
+        self.token_dropout = token_dropout
         self.max_length = int(input_shape[-1])
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.position = nn.Embedding(self.max_length, dim)
@@ -83,10 +103,10 @@ class TextTransformer(Encoder):
         self.output_dim = dim
 
     def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        ids = token_ids(x)
+        ids = _trim(token_ids(x))
         if ids.shape[1] > self.max_length:
             raise ValueError(f"sequences of {ids.shape[1]} tokens exceed the encoder's {self.max_length} positions")
-        mask = _mask(ids)
+        mask = _mask(ids, self.token_dropout if self.training else 0.0)
         positions = torch.arange(ids.shape[1], device=ids.device)
         z = self.dropout(self.embed(ids) + self.position(positions))
         feats = []
@@ -109,18 +129,21 @@ class TextCNN(Encoder):
         layers: convolution layers (each one stage of the block features).
         kernel_size: odd convolution width.
         dropout: dropout on embeddings and after every layer.
+        token_dropout: probability of dropping a whole token in train mode.
     """
 
     def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
-                 kernel_size: int = 3, dropout: float = 0.1) -> None:
+                 kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextCNN expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
-        if vocab_size < 2 or dim < 1 or layers < 1 or kernel_size % 2 == 0 or not 0 <= dropout < 1:
+        if (vocab_size < 2 or dim < 1 or layers < 1 or kernel_size % 2 == 0
+                or not (0 <= dropout < 1 and 0 <= token_dropout < 1)):
             raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 1, odd kernel_size, dropout in [0, 1); got "
-                             f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}")
+                             f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}, {token_dropout}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
-                                           kernel_size=kernel_size, dropout=dropout)
+                                           kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout)
+        self.token_dropout = token_dropout
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
         self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2) for _ in range(layers))
@@ -128,8 +151,8 @@ class TextCNN(Encoder):
         self.output_dim = dim
 
     def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        ids = token_ids(x)
-        mask = _mask(ids)
+        ids = _trim(token_ids(x))
+        mask = _mask(ids, self.token_dropout if self.training else 0.0)
         keep = mask.unsqueeze(1).to(torch.float32)
         z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
         feats = []
