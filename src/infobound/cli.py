@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "tschannen": "infobound.bench.tschannen:main",
     "staircase": "infobound.bench.staircase:main",
     "validity": "infobound.bench.validity:main",
+    "text": "infobound.bench.text:main",
 }
 
 

@@ -8,7 +8,8 @@ import torch
 from infobound.models import build_encoder
 from infobound.models.text import TextCNN, TextTransformer, mean_pool
 
-ENCODERS = [("text_transformer", dict(dim=16, layers=2, heads=2)), ("text_cnn", dict(dim=16, layers=2))]
+ENCODERS = [("text_transformer", dict(dim=16, layers=2, heads=2)), ("text_cnn", dict(dim=16, layers=2)),
+            ("text_cnn", dict(dim=16, layers=0))]  # layers=0: the bag of embeddings
 
 
 def _ids(rows: list[list[int]], length: int) -> torch.Tensor:
@@ -60,12 +61,18 @@ def test_stages_end_in_h_and_random_init_rebuilds(name, kw):
     enc = build_encoder(name, (2, 8), vocab_size=30, **kw).eval()
     x = _ids([[4, 9, 17], [5, 6]], 8)
     h, blocks = enc(x, return_blocks=True)
-    assert len(blocks) == 2 and torch.equal(blocks[-1], h) and h.shape == (2, enc.output_dim)
+    assert len(blocks) == max(kw["layers"], 1) and torch.equal(blocks[-1], h) and h.shape == (2, enc.output_dim)
     torch.manual_seed(3)
     a = type(enc)(**enc.config)
     torch.manual_seed(3)
     b = build_encoder(name, (2, 8), vocab_size=30, **kw)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_embedding_tables_start_small():
+    enc = TextTransformer((8,), vocab_size=500, dim=32, heads=2)
+    weight = enc.embed.weight.detach()
+    assert 0.015 < float(weight[1:].std()) < 0.025 and float(weight[0].abs().sum()) == 0.0
 
 
 def test_mean_pool_against_a_loop():

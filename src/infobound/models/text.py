@@ -61,6 +61,16 @@ def _mask(ids: Tensor, token_dropout: float = 0.0) -> Tensor:
     return mask
 
 
+def _init_embeddings(*tables: nn.Embedding, std: float = 0.02) -> None:
+    """N(0, 0.02²) as BERT, padding row zero. torch's N(0, 1) default makes the tables too large for
+    Adam's ~lr-sized steps: in a short CPU run rare words never leave their random vectors."""
+    for table in tables:
+        nn.init.normal_(table.weight, std=std)
+        if table.padding_idx is not None:
+            with torch.no_grad():
+                table.weight[table.padding_idx].zero_()
+
+
 def _trim(ids: Tensor) -> Tensor:
     """Drop the trailing columns that are padding in every row (batches are padded to the dataset's longest)."""
     used = (ids != 0).any(0).nonzero()
@@ -101,6 +111,7 @@ class TextTransformer(Encoder):
                                        norm_first=True) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
         self.output_dim = dim
+        _init_embeddings(self.embed, self.position)
 
     def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         ids = _trim(token_ids(x))
@@ -117,16 +128,18 @@ class TextTransformer(Encoder):
 
 
 class TextCNN(Encoder):
-    """Token embedding → ``layers`` × (Conv1d kernel ``kernel_size``, same length, GELU, dropout), masked mean pool.
+    """Token embedding → ``layers`` × (Conv1d kernel ``kernel_size``, same length, GELU, dropout, residual),
+    masked mean pool, LayerNorm.
 
-    A cheaper alternative to :class:`TextTransformer` on CPU (no attention). Padded positions are
+    A cheaper alternative to :class:`TextTransformer` on CPU (no attention); ``layers=0`` is the
+    mean of the word embeddings (a bag of embeddings, as fastText's sentence vectors). Padded positions are
     zeroed after each layer, so a sentence's embedding does not depend on how much padding follows it.
 
     Args:
         input_shape: ``(L,)`` or ``(2, L)``.
         vocab_size: tokenizer vocabulary (id 0 is padding).
         dim: embedding and channel width = ``output_dim``.
-        layers: convolution layers (each one stage of the block features).
+        layers: convolution layers (each one stage of the block features; 0: the pooled embeddings are the one stage).
         kernel_size: odd convolution width.
         dropout: dropout on embeddings and after every layer.
         token_dropout: probability of dropping a whole token in train mode.
@@ -137,9 +150,9 @@ class TextCNN(Encoder):
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextCNN expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
-        if (vocab_size < 2 or dim < 1 or layers < 1 or kernel_size % 2 == 0
+        if (vocab_size < 2 or dim < 1 or layers < 0 or kernel_size % 2 == 0
                 or not (0 <= dropout < 1 and 0 <= token_dropout < 1)):
-            raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 1, odd kernel_size, dropout in [0, 1); got "
+            raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 0, odd kernel_size, dropout in [0, 1); got "
                              f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}, {token_dropout}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
                                            kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout)
@@ -149,6 +162,7 @@ class TextCNN(Encoder):
         self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
         self.output_dim = dim
+        _init_embeddings(self.embed)
 
     def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         ids = _trim(token_ids(x))
@@ -159,8 +173,8 @@ class TextCNN(Encoder):
         for conv in self.convs:
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
             feats.append(mean_pool(z.transpose(1, 2), mask))
-        feats[-1] = self.norm(feats[-1])
-        return feats[-1], feats
+        h = self.norm(feats[-1] if feats else mean_pool(z.transpose(1, 2), mask))
+        return h, feats[:-1] + [h]
 
 
 __all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids"]
