@@ -222,7 +222,8 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
            f"_b{settings['batch_size']}_lr{settings['lr']:g}"
            f"_{views}_" + "_".join(f"{k}{v}" for k, v in sorted(settings["encoder_kwargs"].items())))
     specs = [RunSpec(label, options, seed, out / "runs" / tag / "".join(ch if ch.isalnum() else "_" for ch in label.lower())
-                     / f"seed{seed}") for label, options in OBJECTIVES if keep(label) for seed in range(seeds)]
+                     / f"seed{seed}") for seed in range(seeds) for label, options in OBJECTIVES if keep(label)]
+    # seed-major: an interrupted bench has every objective at seed 0 before any at seed 1
     print(f"bench text: {len(specs)} runs; WordNet glosses {len(splits.x_train)} train / {len(splits.x_test)} test, "
           f"{settings['encoder']} {settings['encoder_kwargs']}, {settings['epochs']} epochs, batch "
           f"{settings['batch_size']}, views {views}; {workers} worker(s), one thread each", flush=True)
