@@ -2,14 +2,18 @@
 
 Each command is a typed Python function; jsonargparse turns its signature and docstring into
 flags and adds ``--config FILE.yaml`` (any flag can live in the file) and ``--print_config``.
-Commands are imported lazily so that ``infobound estimate`` does not pay for Lightning.
+Commands are imported lazily so that ``infobound --help`` imports neither torch nor jsonargparse
+and ``infobound estimate`` does not pay for Lightning. Mistakes of the user (a ``ValueError`` or a
+missing file) end as one line on stderr and exit status 1; ``--debug`` shows their traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import typing
+import warnings
 from typing import Callable, Optional
 
 # command -> "module:function"; "bench" holds the benchmark verbs.
@@ -62,36 +66,113 @@ def _underscored(args: list[str]) -> list[str]:
     return out
 
 
-def _usage() -> str:
-    lines = ["usage: infobound COMMAND [--help] [--config FILE] [options]", "", "commands:"]
-    lines += [f"  {name}" for name in sorted(COMMANDS)]
-    lines += ["  bench BENCHMARK   (" + ", ".join(sorted(BENCHMARKS)) + ")"]
+# One line per command for the top-level help: kept here so that `infobound --help` imports nothing heavy.
+SUMMARIES: dict[str, str] = {
+    "estimate": "I(X; Y) in nats between the rows of two files (--method: neural bound, ksg, gaussian, histogram)",
+    "pretrain": "contrastive pre-training of an encoder, then probes (--method: simclr, moco)",
+    "probe": "linear / kNN / few-label probes of an encoder saved by pretrain",
+    "distill": "distil a teacher into a student (--method: the loss: kd, crd, ml_cpc, infonce, ...+kd)",
+}
+BENCH_SUMMARIES: dict[str, str] = {
+    "staircase": "the ML-CPC MI staircase: estimates on a Gaussian whose MI climbs 2 -> 10 nats",
+    "validity": "the smallest α at which ML-CPC stays a lower bound, per batch size",
+    "suite": "estimators x ground-truth tasks: estimate against the true MI",
+    "losses": "time and memory of the contrastive losses against pytorch-metric-learning",
+    "ssl": "SimCLR / MoCo objectives and InfoCL regularisers on MNIST-1D",
+    "distill": "teacher -> student pairs x distillation methods on MNIST-1D",
+    "tschannen": "the experiments of Tschannen et al. (ICLR 2020) at CPU scale",
+    "text": "InfoNCE vs ML-CPC vs f-MICL sentence embeddings of WordNet glosses (probe, relatedness)",
+}
+# Mistakes of the user (bad flag values, missing files) print one line; anything else is a bug: traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+
+def _bench_usage() -> str:
+    width = max(map(len, BENCHMARKS))
+    lines = ["usage: infobound bench BENCHMARK [--help] [options]", "", "benchmarks:"]
+    lines += [f"  {name.ljust(width)}  {BENCH_SUMMARIES.get(name, '')}".rstrip() for name in sorted(BENCHMARKS)]
     return "\n".join(lines)
+
+
+def _usage() -> str:
+    width = max(map(len, [*COMMANDS, "bench"]))
+    lines = ["usage: infobound COMMAND [--help] [--config FILE.yaml] [options]", "       infobound --version", "",
+             "Mutual-information estimation and representation learning with variational and contrastive bounds.",
+             "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {SUMMARIES.get(name, '')}".rstrip() for name in COMMANDS]
+    lines += [f"  {'bench'.ljust(width)}  benchmarks: " + ", ".join(sorted(BENCHMARKS)) + " (infobound bench --help)"]
+    lines += ["", "Every command takes --help, --config FILE.yaml and --print_config. Wherever they appear these flags",
+              "mean the same: --out DIR (a run folder; a non-empty one needs --resume true or --overwrite true),",
+              "--resume, --overwrite, --device (cpu, cuda, cuda:1, auto), --seed, --progress (a progress bar;",
+              "default: on a terminal). --debug shows the traceback of an error."]
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _one_line_warnings(prog: str) -> None:
+    """Warnings as ``prog: warning: message`` on stderr instead of Python's file:line format."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: typing.TextIO | None = None, line: str | None = None) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr if file is None else file)
+
+    warnings.showwarning = show  # type: ignore[assignment]
+
+
+def _fail(prog: str, message: str) -> typing.NoReturn:
+    """Exit with ``prog: error: message``: Python prints it as one line on stderr, exit status 1 (as
+    ``estimate`` does); a caller of :func:`main` finds the message on the ``SystemExit``."""
+    raise SystemExit(f"{prog}: error: {message}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``infobound`` console script."""
-    from jsonargparse import CLI
-
     args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
+        return
+    if args[0] in ("-V", "--version"):
+        print(f"infobound {_version()}")
         return
     command, rest = args[0], args[1:]
     if command == "bench":
         if not rest or rest[0] in ("-h", "--help"):
-            print("usage: infobound bench BENCHMARK [options]\nbenchmarks: " + ", ".join(sorted(BENCHMARKS)))
+            print(_bench_usage())
             return
         name, rest = rest[0], rest[1:]
         if name not in BENCHMARKS:
-            raise SystemExit(f"infobound bench: unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}")
-        target = BENCHMARKS[name]
+            _fail("infobound bench", f"unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}")
+        target, prog = BENCHMARKS[name], f"infobound bench {name}"
     elif command in COMMANDS:
-        target = COMMANDS[command]
+        target, prog = COMMANDS[command], f"infobound {command}"
     else:
-        raise SystemExit(f"infobound: unknown command {command!r}\n\n{_usage()}")
+        _fail("infobound", f"unknown command {command!r}; expected one of {[*COMMANDS, 'bench']} (infobound --help)")
+    from jsonargparse import CLI
+
     fn = _load(target)
-    CLI(fn, args=_bare_bool_flags(fn, _underscored(rest)), as_positional=True)
+    try:
+        with warnings.catch_warnings():  # the caller's warning display comes back afterwards
+            if not debug:
+                _one_line_warnings(prog)
+            CLI(fn, args=_bare_bool_flags(fn, _underscored(rest)), as_positional=True, prog=prog)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        resumable = "resume" in inspect.signature(fn).parameters
+        print(f"\n{prog}: interrupted" + ("; run the same command again to resume where it stopped" if resumable else ""),
+              file=sys.stderr)
+        raise SystemExit(130) from None
+    except USER_ERRORS as err:
+        if debug:
+            raise
+        _fail(prog, str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
 
 
 if __name__ == "__main__":

@@ -57,10 +57,15 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def to_json_text(obj: Any) -> str:
+    """``obj`` as the indented JSON text :func:`write_json` writes (NaN → null, ±inf → ±1e308)."""
+    return json.dumps(_jsonable(obj), indent=2) + "\n"
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (NaN → null, ±inf → ±1e308)."""
     path = Path(path)
-    atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2) + "\n").encode())
+    atomic_write_bytes(path, to_json_text(obj).encode())
     return path
 
 

@@ -47,7 +47,7 @@ def test_csv_with_column_names_and_bound_options(data, capsys):
 def test_warnings_are_printed_as_one_line(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--bound", "ml_cpc", "--alpha", "1e-6", *TINY])
     err = capsys.readouterr().err
-    assert "infobound estimate: warning: alpha=1e-06 is below the smallest measured safe" in err
+    assert "infobound estimate: warning: --alpha 1e-06 is below the smallest measured safe" in err
 
 
 def test_csv_without_header_and_nonneural_method(data, capsys):

@@ -83,6 +83,10 @@ def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     for key in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc", "mi_lower_bound"):
         assert resumed[key] == whole[key], key
+    # the log keeps the epochs trained before the interruption (Lightning's CSVLogger would drop them)
+    logs = [list(csv.DictReader(open(tmp_path / run / "logs" / "metrics.csv"))) for run in ("whole", "killed")]
+    steps = [[(r["epoch"], r["step"]) for r in log if r["train/mi_nats_step"]] for log in logs]
+    assert steps[0] == steps[1] and len(steps[0]) == 10
 
 
 def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):
@@ -95,7 +99,7 @@ def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):
     assert {"linear_acc", "knn_acc", "few_label_acc"} <= set(metrics) and metrics["seed"] == 1
     assert metrics["options"]["alpha"] == 0.5 and metrics["dataset"] == "digits"
     capsys.readouterr()
-    cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "2", "--out",
+    cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "2", "--output",
               str(tmp_path / "probe.json")])
     probed = json.loads((tmp_path / "probe.json").read_text())
     assert probed["linear_acc"] == pytest.approx(metrics["linear_acc"])

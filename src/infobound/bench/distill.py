@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
 
 SAME, CROSS = "same family", "cross family"
 PAIRS: dict[str, tuple[str, str, str]] = {
@@ -219,6 +220,7 @@ def main(
     workers: int | None = None,
     out: Path = Path("results/distill"),
     resume: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Distil teachers into students on MNIST-1D with every method at equal budget; table, JSON and PNG.
 
@@ -231,7 +233,9 @@ def main(
         alpha: ML-CPC's α.
         workers: parallel single-threaded processes (default: the number of CPU cores).
         out: output folder: results.json, results.md, distill.png, runs/, teachers/.
-        resume: reuse finished runs and trained teachers found in ``out``.
+        resume: reuse finished runs and trained teachers found in ``out`` (refused when they were made
+            with other settings).
+        overwrite: delete a non-empty ``out`` first and start over.
     """
     from ..distill import canonical_method
 
@@ -249,9 +253,7 @@ def main(
     start = time.perf_counter()
     settings = {"preset": preset, **asdict(setup)}
     runs_dir = out / "runs"
-    if resume and (out / "settings.json").exists() and read_json(out / "settings.json") != settings:
-        raise ValueError(f"{str(out)!r} holds runs made with other settings; use another --out or --resume false")
-    write_json(out / "settings.json", settings)
+    resume = prepare_out(out, settings, resume=resume, overwrite=overwrite)
 
     teacher_archs = sorted({PAIRS[p][0] for p in pairs})
     teachers: dict[str, dict[str, Any]] = {}

@@ -42,6 +42,7 @@ from torch import Tensor, nn
 
 from ..data import DatasetSplits, SignalAugment, load_dataset
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
 
 TAG_LENGTH, NUM_TAGS = 8, 4
 
@@ -223,7 +224,7 @@ def _plot(objectives: list[dict[str, Any]], infocl: list[dict[str, Any]], path: 
 def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: int = 10000, workers: int = 2,
          parts: list[str] | None = None, configs: list[str] | None = None, loss_speed: bool = True,
          loss_batch_sizes: list[int] | None = None, quick: bool = False,
-         out: Path = Path("results/ssl")) -> dict[str, Any]:
+         out: Path = Path("results/ssl"), resume: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Contrastive objectives and InfoCL regularisers on MNIST-1D (see the module docstring).
 
     Args:
@@ -238,6 +239,9 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
         loss_batch_sizes: batch sizes of that comparison (default 128 … 2048).
         quick: a smoke run: 2 epochs, 1 seed, 2,000 samples, loss sizes 64 … 256.
         out: output folder: runs/<config>/seed<k>/ and ssl.json, ssl.md, ssl.png, loss_speed.*.
+        resume: reuse the finished runs in ``out`` and continue interrupted ones (refused when made
+            with another batch size; a run's folder name carries its config, epochs and data size).
+        overwrite: delete a non-empty ``out`` first and start over.
     """
     if quick:
         epochs, seeds, num_samples = min(epochs, 2), 1, min(num_samples, 2000)
@@ -247,6 +251,7 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; expected objectives and/or infocl")
     out = Path(out)
+    prepare_out(out, {"bench": "ssl", "batch_size": batch_size}, resume=resume, overwrite=overwrite)
     started = time.perf_counter()
     data = load_dataset("mnist1d", num_samples=num_samples, seed=0)
     source, transfer = tagged_splits(data, seed=0)

@@ -41,6 +41,7 @@ from .. import bounds
 from .. import critics as critics_lib
 from ..tasks import Staircase
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
 
 CriticName = Literal["joint", "separable"]
 
@@ -163,7 +164,7 @@ class RunSpec:
     def bound(self) -> Callable[[Tensor], Tensor]:
         """``scores -> estimate`` with this run's hyper-parameter (and its own MINE moving average)."""
         bound_name, param_name, _ = ESTIMATORS[self.estimator]
-        fn = bounds.get(bound_name)
+        fn = bounds.allow_overflow(bounds.get(bound_name))  # −inf runs get no gradient, see below
         kwargs: dict[str, Any] = {} if param_name is None else {param_name: self.param}
         if bounds.info(bound_name).stateful:
             kwargs["state"] = bounds.MovingAverage()
@@ -554,7 +555,7 @@ def _resolve_device(device: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"`device` {device!r} asked for CUDA, but torch.cuda.is_available() is False")
+        raise ValueError(f"--device {device} asks for CUDA, but this torch build sees no CUDA GPU")
     return resolved
 
 
@@ -582,6 +583,7 @@ def main(
     stack: bool | None = None,
     out: Path = Path("results/staircase"),
     resume: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Reproduce the ML-CPC / SMILE MI staircase and compare with the published numbers.
 
@@ -606,7 +608,9 @@ def main(
             in this process.
         stack: train the runs of one critic type as one vmapped model (default: on CUDA only).
         out: output folder: results.json, results.md, staircase.png, runs/.
-        resume: reuse finished runs found in ``out/runs`` (an interrupted run continues).
+        resume: reuse finished runs found in ``out/runs`` (an interrupted run continues; a run's file
+            name hashes its whole configuration, so runs of other settings are never mixed in).
+        overwrite: delete a non-empty ``out`` first and start over.
 
     Returns:
         The dictionary written to ``out/results.json``.
@@ -643,6 +647,7 @@ def main(
     workers = max(1, min(workers, len(specs)))
 
     out = Path(out)
+    resume = prepare_out(out, {"bench": "staircase"}, resume=resume, overwrite=overwrite)
     runs_dir = out / "runs"
     done, todo = {}, []
     for spec in specs:

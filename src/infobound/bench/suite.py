@@ -26,6 +26,7 @@ from ..estimate.nonparametric import gaussian, histogram, ksg
 from ..estimate.result import EstimateResult
 from ..tasks import task_suite
 from infobound.results import format_table, print_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
 
 EstimatorFn = Callable[[Any, Any, int], EstimateResult]
 
@@ -249,6 +250,7 @@ def main(
     workers: int | None = None,
     out: Path = Path("results/suite"),
     resume: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run estimators × tasks × seeds × sample sizes and write a table of estimate vs truth.
 
@@ -260,7 +262,8 @@ def main(
         tasks: restrict to these task names (default: the preset's whole task list).
         workers: parallel processes (one thread each); default = number of CPU cores.
         out: output folder: results.json, results.md, results.html, suite_N.png, runs/.
-        resume: reuse finished runs found in ``out/runs``.
+        resume: reuse finished runs found in ``out/runs`` (refused when made with another task list).
+        overwrite: delete a non-empty ``out`` first and start over.
 
     Returns:
         The results dictionary that was written to ``out/results.json``.
@@ -279,6 +282,8 @@ def main(
     sample_sizes = sample_sizes or cfg["sample_sizes"]
     specs = [RunSpec(e, t, s, n) for n in sample_sizes for t in task_names for e in estimators for s in seeds]
 
+    # A run's file name carries estimator, task, seed and N; the task definitions come from the preset.
+    resume = prepare_out(out, {"bench": "suite", "tasks": cfg["tasks"]}, resume=resume, overwrite=overwrite)
     runs_dir = Path(out) / "runs"
     rows: list[dict[str, Any]] = []
     todo = []

@@ -14,13 +14,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from torch import Tensor
 
-from ._checks import check_scores
+from ._checks import BoundOverflowError, check_scores
 from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit
 from .divergences import DIVERGENCES, FDivergence, available_divergences, get_divergence
 from .fdiv import f_divergence
@@ -90,6 +91,23 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def allow_overflow(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``fn`` returning its ±inf value instead of raising :class:`BoundOverflowError`.
+
+    For training loops that skip a step whose exponential term overflowed (NWJ at large scores) and
+    keep going; everything else (NaN, non-finite inputs, bad arguments) still raises.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Tensor:
+        try:
+            return fn(*args, **kwargs)
+        except BoundOverflowError as err:
+            return err.result
+
+    return call
+
+
 def ceiling(name: str, n: int, **kwargs: Any) -> float:
     """The largest value a bound can return on a batch of n (inf where there is none).
 
@@ -120,7 +138,7 @@ register("mine", mine, stateful=True, valid_lower_bound=False)
 register("f_divergence", f_divergence, in_nats=False)
 
 __all__ = [
-    "BoundFn", "BoundInfo", "DIVERGENCES", "FDivergence", "MovingAverage", "alpha_cpc", "available",
+    "BoundFn", "BoundInfo", "BoundOverflowError", "allow_overflow", "DIVERGENCES", "FDivergence", "MovingAverage", "alpha_cpc", "available",
     "available_divergences", "ceiling", "check_scores", "dv", "f_divergence", "get", "get_divergence", "info",
     "infonce", "infonce_explicit", "interpolated", "js", "js_fgan", "log_mean_exp_offdiag", "mine",
     "ml_cpc", "ml_cpc_explicit", "nwj", "register", "smile", "tuba",

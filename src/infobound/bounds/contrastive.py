@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import check_alpha, check_positives_negatives, check_scores, ensure_finite_inputs
+from ._checks import check_alpha, checked_positives_negatives, checked_scores, ensure_finite_inputs
 
 
 def infonce(scores: Tensor) -> Tensor:
@@ -29,10 +29,10 @@ def infonce(scores: Tensor) -> Tensor:
     Returns:
         0-dim tensor, the estimate in nats (at most log n).
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     target = torch.arange(n, device=scores.device)
     result = math.log(n) - F.cross_entropy(scores, target)
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "infonce", scores=scores)
 
 
 def _ml_cpc_log_weights(n: int, alpha: float, like: Tensor) -> Tensor:
@@ -64,11 +64,11 @@ def ml_cpc(scores: Tensor, alpha: float = 1.0) -> Tensor:
     Returns:
         0-dim tensor, the estimate in nats.
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     alpha = check_alpha(alpha, upper=float(n))
     log_normaliser = torch.logsumexp((scores + _ml_cpc_log_weights(n, alpha, scores)).flatten(), dim=0)
     result = scores.diagonal().mean() - log_normaliser
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "ml_cpc", scores=scores)
 
 
 def alpha_cpc(scores: Tensor, alpha: float) -> Tensor:
@@ -88,12 +88,12 @@ def alpha_cpc(scores: Tensor, alpha: float) -> Tensor:
         scores: [n, n] log-critic values, positives on the diagonal.
         alpha: weight of the positive in each row's normaliser, 0 < α ≤ n.
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     alpha = check_alpha(alpha, upper=float(n))
     weights = _ml_cpc_log_weights(n, alpha, scores)  # per row these are the same ratios α : (n−α)/(n−1)
     row_lse = torch.logsumexp(scores + weights, dim=1) + 2.0 * math.log(n)
     result = math.log(n) + (scores.diagonal() - row_lse).mean()
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "alpha_cpc", scores=scores)
 
 
 def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) -> Tensor:
@@ -116,7 +116,7 @@ def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) ->
         negatives: [n, k] log-critic values of each anchor's negatives.
         alpha: positive weight, 0 < α ≤ m = k + 1.
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     m = k + 1
     alpha = check_alpha(alpha, upper=float(m))
     log_beta = math.log((m - alpha) / (m - 1)) if alpha < m else -math.inf
@@ -125,7 +125,7 @@ def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) ->
         torch.logsumexp(negatives.flatten(), dim=0) + log_beta,
     )
     result = math.log(n * m) + positives.mean() - log_normaliser
-    return ensure_finite_inputs(result, positives=positives, negatives=negatives)
+    return ensure_finite_inputs(result, "ml_cpc_explicit", positives=positives, negatives=negatives)
 
 
 def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
@@ -134,7 +134,7 @@ def infonce_explicit(positives: Tensor, negatives: Tensor) -> Tensor:
     .. math::
         I_{NCE} = \log(k+1) + \frac{1}{n}\sum_i\Big[f_i^+ - \log\big(e^{f_i^+} + \sum_j e^{f_{ij}^-}\big)\Big]
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     logits = torch.cat([positives[:, None], negatives], dim=1)
     result = math.log(k + 1) + (positives - torch.logsumexp(logits, dim=1)).mean()
-    return ensure_finite_inputs(result, positives=positives, negatives=negatives)
+    return ensure_finite_inputs(result, "infonce_explicit", positives=positives, negatives=negatives)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ._checks import check_scores, ensure_finite_inputs
+from ._checks import checked_scores, ensure_finite_inputs
 from .divergences import FDivergence, get_divergence
 from .variational import _offdiag_mask
 
@@ -26,10 +26,10 @@ def f_divergence(scores: Tensor, divergence: str | FDivergence = "kl", **params:
             or an :class:`FDivergence`.
         **params: parameters of the divergence (``a`` for Tsallis).
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     div = divergence if isinstance(divergence, FDivergence) else get_divergence(divergence, **params)
     positive = div.f_prime(scores.diagonal()).mean()
     # Evaluate f* on the off-diagonal entries only: subtracting the diagonal from a full sum gives
     # inf − inf = NaN (value and gradient) once e^{score} overflows on the diagonal.
     negative = div.conjugate_of_f_prime(scores[_offdiag_mask(n, scores.device)]).mean()
-    return ensure_finite_inputs(positive - negative, scores=scores)
+    return ensure_finite_inputs(positive - negative, f"f_divergence({div.name})", scores=scores)

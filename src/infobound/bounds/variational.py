@@ -6,7 +6,7 @@ References: Poole et al., "On Variational Bounds of Mutual Information", ICML 20
 
 Where the training surrogate differs from the reported estimate (JS, SMILE, MINE) the returned
 tensor carries the estimate's *value* and the surrogate's *gradient*:
-``surrogate + (estimate − surrogate).detach()``, so one call serves estimation and training.
+``estimate.detach() + (surrogate − surrogate.detach())``, so one call serves estimation and training.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import check_scores, ensure_finite_inputs
+from ._checks import checked_scores, ensure_finite_inputs, upcast
 
 
 def _offdiag_mask(n: int, device: torch.device) -> Tensor:
@@ -26,14 +26,21 @@ def _offdiag_mask(n: int, device: torch.device) -> Tensor:
 
 
 def log_mean_exp_offdiag(scores: Tensor) -> Tensor:
-    """log of the mean of exp(scores) over the n(n−1) off-diagonal entries."""
+    """log of the mean of exp(scores) over the n(n−1) off-diagonal entries (in at least float32)."""
+    scores = upcast(scores)
     n = scores.shape[0]
     masked = scores.masked_fill(~_offdiag_mask(n, scores.device), -math.inf)
     return torch.logsumexp(masked.flatten(), dim=0) - math.log(n * (n - 1))
 
 
 def _value_with_gradient_of(value: Tensor, surrogate: Tensor) -> Tensor:
-    return surrogate + (value - surrogate).detach()
+    """``value`` exactly, with the gradient of ``surrogate``.
+
+    ``s − s.detach()`` is exactly 0 in any precision, so the value keeps every bit; the textbook
+    ``s + (v − s).detach()`` rounds v to the spacing of s, which loses it entirely once s is large
+    (a KL-type surrogate at scores ~20 is ~e^20: float32 then returns 0 for a value of −3.8).
+    """
+    return value.detach() + (surrogate - surrogate.detach())
 
 
 def tuba(scores: Tensor, log_baseline: float | Tensor = 0.0) -> Tensor:
@@ -47,9 +54,12 @@ def tuba(scores: Tensor, log_baseline: float | Tensor = 0.0) -> Tensor:
         log_baseline: log a(y): a float, or a tensor [n] indexed by the y sample (column).
 
     Returns:
-        0-dim tensor in nats; may be −inf when e^{f} overflows (a legitimate, useless bound).
+        0-dim tensor in nats.
+
+    Raises:
+        ValueError: the value is not finite (e^{f} overflowed: off-diagonal scores above ~88 in float32).
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     a = torch.as_tensor(log_baseline, dtype=scores.dtype, device=scores.device)
     if a.dim() > 1 or (a.dim() == 1 and a.shape[0] != n):
         raise ValueError(f"`log_baseline` must be a float or a tensor of shape [{n}], got {tuple(a.shape)}")
@@ -57,7 +67,7 @@ def tuba(scores: Tensor, log_baseline: float | Tensor = 0.0) -> Tensor:
     joint = (scores.diagonal() - a_cols).mean()
     marginal = torch.exp(log_mean_exp_offdiag(scores - a_cols[None, :]))
     result = 1.0 + joint - marginal
-    return ensure_finite_inputs(result, scores=scores, log_baseline=a)
+    return ensure_finite_inputs(result, "tuba", scores=scores, log_baseline=a)
 
 
 def nwj(scores: Tensor) -> Tensor:
@@ -66,11 +76,11 @@ def nwj(scores: Tensor) -> Tensor:
     .. math::
         I_{NWJ} = \frac{1}{n}\sum_i f_{ii} - e^{-1}\frac{1}{n(n-1)}\sum_{i\ne j} e^{f_{ij}}
 
-    Tight at f = 1 + log p(x,y)/(p(x)p(y)). May be −inf when e^{f} overflows.
+    Tight at f = 1 + log p(x,y)/(p(x)p(y)). Raises ``ValueError`` when e^{f} overflows.
     """
-    check_scores(scores)
+    scores, _ = checked_scores(scores)
     result = scores.diagonal().mean() - torch.exp(log_mean_exp_offdiag(scores) - 1.0)
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "nwj", scores=scores)
 
 
 def dv(scores: Tensor) -> Tensor:
@@ -79,9 +89,9 @@ def dv(scores: Tensor) -> Tensor:
     .. math::
         I_{DV} = \frac{1}{n}\sum_i f_{ii} - \log\frac{1}{n(n-1)}\sum_{i\ne j} e^{f_{ij}}
     """
-    check_scores(scores)
+    scores, _ = checked_scores(scores)
     result = scores.diagonal().mean() - log_mean_exp_offdiag(scores)
-    return ensure_finite_inputs(result, scores=scores)
+    return ensure_finite_inputs(result, "dv", scores=scores)
 
 
 @dataclass
@@ -129,14 +139,14 @@ def mine(scores: Tensor, state: MovingAverage | None = None) -> Tensor:
     Returns:
         0-dim tensor with the DV value and the MINE gradient.
     """
-    check_scores(scores)
+    scores, _ = checked_scores(scores)
     log_partition = log_mean_exp_offdiag(scores)
     value = scores.diagonal().mean() - log_partition
     if state is None:
-        return ensure_finite_inputs(value, scores=scores)
+        return ensure_finite_inputs(value, "mine", scores=scores)
     log_ema = state.update(log_partition)
     surrogate = scores.diagonal().mean() - torch.exp(log_partition - log_ema)
-    return ensure_finite_inputs(_value_with_gradient_of(value, surrogate), scores=scores)
+    return ensure_finite_inputs(_value_with_gradient_of(value, surrogate), "mine", scores=scores)
 
 
 def js_fgan(scores: Tensor) -> Tensor:
@@ -145,7 +155,7 @@ def js_fgan(scores: Tensor) -> Tensor:
     .. math::
         \frac{1}{n}\sum_i -\mathrm{softplus}(-f_{ii}) - \frac{1}{n(n-1)}\sum_{i\ne j}\mathrm{softplus}(f_{ij})
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     positive = -F.softplus(-scores.diagonal()).mean()
     soft = F.softplus(scores)
     negative = (soft.sum() - soft.diagonal().sum()) / (n * (n - 1))
@@ -161,9 +171,10 @@ def js(scores: Tensor) -> Tensor:
     .. math::
         \hat I = I_{NWJ}(f + 1) = 1 + \frac{1}{n}\sum_i f_{ii} - \frac{1}{n(n-1)}\sum_{i\ne j} e^{f_{ij}}
     """
+    scores, _ = checked_scores(scores)
     surrogate = js_fgan(scores)
     value = scores.diagonal().mean() + 1.0 - torch.exp(log_mean_exp_offdiag(scores))
-    return ensure_finite_inputs(_value_with_gradient_of(value, surrogate), scores=scores)
+    return ensure_finite_inputs(_value_with_gradient_of(value, surrogate), "js", scores=scores)
 
 
 def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
@@ -179,12 +190,12 @@ def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
         scores: [n, n] log-critic values.
         clip: τ; None means no clipping (τ = ∞, then the value is DV).
     """
-    check_scores(scores)
+    scores, _ = checked_scores(scores)
     if clip is not None and not clip > 0:
         raise ValueError(f"`clip` must be > 0 or None, got {clip}")
     clipped = scores if clip is None else scores.clamp(-clip, clip)
     value = scores.diagonal().mean() - log_mean_exp_offdiag(clipped)
-    return ensure_finite_inputs(_value_with_gradient_of(value, js_fgan(scores)), scores=scores)
+    return ensure_finite_inputs(_value_with_gradient_of(value, js_fgan(scores)), "smile", scores=scores)
 
 
 def _log_leave_one_out_mean(rows: Tensor) -> Tensor:
@@ -215,7 +226,7 @@ def interpolated(scores: Tensor, alpha: float, log_baseline: float | Tensor = 0.
         alpha: interpolation weight in [0, 1].
         log_baseline: log a(y): a float or a tensor [n] indexed by the y sample (column).
     """
-    n = check_scores(scores)
+    scores, n = checked_scores(scores)
     alpha = float(alpha)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"`alpha` must lie in [0, 1] for the interpolated bound, got {alpha}")
@@ -235,4 +246,4 @@ def interpolated(scores: Tensor, alpha: float, log_baseline: float | Tensor = 0.
     marginal = torch.exp(log_mean_exp_offdiag(by_y - baseline.diagonal()[:, None]))
     joint = (by_y.diagonal()[:, None] - baseline)[off].mean()
     result = 1.0 + joint - marginal
-    return ensure_finite_inputs(result, scores=scores, log_baseline=a)
+    return ensure_finite_inputs(result, "interpolated", scores=scores, log_baseline=a)

@@ -17,7 +17,6 @@ Storage conventions (``DatasetSplits.x_*``):
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -26,6 +25,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
+
+from ..safe_load import load_data_pickle
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,11 @@ def _find(root: Path, name: str, layouts: dict[str, list[str]], hint: str) -> tu
 
 
 def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        return pickle.load(fh, encoding="latin1")
+    """A CIFAR python batch through the restricted unpickler (numpy arrays and plain containers only)."""
+    batch = load_data_pickle(path, "CIFAR batch")
+    if not isinstance(batch, dict):
+        raise ValueError(f"CIFAR batch {str(path)!r} holds a {type(batch).__name__}, expected a dict")
+    return batch
 
 
 def _cifar(data_dir: str | Path | None, name: str) -> DatasetSplits:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
+from ..models.zoo import canonical_name
 from ..results import write_json
-from .train import DistillConfig, InputPipeline, TrainConfig, distill_student, evaluate, load_teacher
+from ..runs import prepare_out
+from .train import (DistillConfig, InputPipeline, TrainConfig, canonical_method, distill_student, evaluate,
+                    load_teacher)
 from .train import train_teacher as fit_teacher
+
+
+def _check_arch(flag: str, arch: str) -> None:
+    """An unknown architecture as a message naming the flag (the zoo's own message names no flag)."""
+    try:
+        canonical_name(arch)
+    except ValueError as err:
+        raise ValueError(f"{flag}: {err}") from None
 
 
 def distill_command(
@@ -43,17 +55,22 @@ def distill_command(
     negatives: Literal["other_class", "uniform"] = "other_class",
     device: str = "cpu",
     resume: bool = True,
+    overwrite: bool = False,
+    progress: bool | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
     """Distil a teacher into a student and write OUT/metrics.json (student_acc, teacher_acc, history).
 
     Give --student ARCH and either --teacher CKPT (a teacher.pt written by an earlier run) or
     --train-teacher ARCH. Every epoch checkpoints to OUT/checkpoints/; rerunning the same command
-    resumes where it stopped (--resume false starts over).
+    resumes where it stopped; a non-empty OUT with other settings is refused (--overwrite true
+    deletes it and starts over).
 
     Args:
-        student: student architecture (see infobound.models.zoo.available_models()).
-        method: student, kd, crd, ml_cpc, infonce, crd+kd, ml_cpc+kd or infonce+kd.
+        student: student architecture: mlp_small, cnn1d_small, resnet8x4, wrn_16_2, vgg8, mobilenetv2, ... (an
+            unknown name lists them all); --train_teacher takes the same names.
+        method: the distillation loss: student (cross-entropy alone), kd, crd, ml_cpc, infonce,
+            crd+kd, ml_cpc+kd or infonce+kd.
         teacher: path of a saved teacher (OUT/teacher.pt of an earlier run).
         train_teacher: train this teacher architecture first (saved to OUT/teacher.pt).
         dataset: mnist1d, digits, npy, cifar10, cifar100 or stl10.
@@ -81,21 +98,40 @@ def distill_command(
         embed_dim: size of the contrastive embeddings.
         negatives: other_class (official CRD) or uniform.
         device: cpu, cuda, cuda:1, ...
-        resume: continue from OUT's checkpoints when they match this command's settings.
+        resume: continue the run in OUT (refused when OUT holds a run with other settings).
+        overwrite: delete a non-empty OUT first and start over.
+        progress: show a progress bar (default: on a terminal).
         quiet: print nothing but the final line.
     """
+    # Everything but where and how it runs must match for OUT to be resumed (read before any local is made).
+    settings = {k: v for k, v in locals().items() if k not in ("out", "resume", "overwrite", "device", "progress",
+                                                                "quiet")}
     from ..data import load_dataset
 
     if student is None:
         raise ValueError("give the student architecture: --student ARCH (e.g. mlp_small, resnet8x4)")
     if (teacher is None) == (train_teacher is None):
         raise ValueError("give exactly one of --teacher CKPT and --train_teacher ARCH")
+    for flag, arch in (("--student", student), ("--train_teacher", train_teacher)):
+        if arch is not None:
+            _check_arch(flag, arch)
+    canonical_method(method)
+    if teacher is not None and not Path(teacher).is_file():
+        raise ValueError(f"--teacher {str(teacher)!r}: no such file (a teacher.pt written by an earlier "
+                         "`infobound distill --train_teacher ARCH` run)")
+    if epochs < 1 or (teacher_epochs is not None and teacher_epochs < 1):
+        raise ValueError(f"--epochs and --teacher_epochs must be >= 1, got {epochs} and {teacher_epochs}")
     log = None if quiet else (lambda s: print(s, flush=True))
     kw: dict[str, Any] = {"num_samples": num_samples} if (num_samples is not None and dataset == "mnist1d") else {}
     data = load_dataset(dataset, data_dir=data_dir, seed=data_seed, **kw)
     out = Path(out)
+    if overwrite and teacher is not None and out.resolve() in Path(teacher).resolve().parents:
+        raise ValueError(f"--teacher {str(teacher)!r} lies inside --out {str(out)!r}, which --overwrite true would "
+                         "delete; give another --out")
+    prepare_out(out, settings, resume=resume, overwrite=overwrite)
     common = dict(batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay, schedule=schedule,
-                  augment=augment, seed=seed, device=device)
+                  augment=augment, seed=seed, device=device,
+                  progress=sys.stderr.isatty() and not quiet if progress is None else progress)
     config = DistillConfig(method=method, ce_weight=ce_weight, kd_weight=kd_weight, contrast_weight=contrast_weight,
                            kd_temperature=kd_temperature, alpha=alpha, nce_k=nce_k, nce_temperature=nce_temperature,
                            memory_momentum=memory_momentum, embed_dim=embed_dim, negatives=negatives)

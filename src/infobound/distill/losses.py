@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..bounds import infonce_explicit, ml_cpc_explicit
-from ..bounds._checks import check_positives_negatives
+from ..bounds._checks import checked_positives_negatives, upcast
 from ..losses.base import ContrastiveOutput
 from .memory import MemoryBank, NegativeSampler, SamplingMode, check_indices
 
@@ -55,8 +55,9 @@ class KDLoss(nn.Module):
             raise ValueError(f"student and teacher logits differ in shape: {tuple(student_logits.shape)} vs "
                              f"{tuple(teacher_logits.shape)} (do they predict the same classes?)")
         t = self.temperature
-        log_p_s = F.log_softmax(student_logits / t, dim=1)
-        log_p_t = F.log_softmax(teacher_logits.detach() / t, dim=1)
+        # at least float32 (the bounds' precision policy): half-precision softmaxes lose ~1e-2 nats
+        log_p_s = F.log_softmax(upcast(student_logits) / t, dim=1)
+        log_p_t = F.log_softmax(upcast(teacher_logits.detach()) / t, dim=1)
         return F.kl_div(log_p_s, log_p_t, log_target=True, reduction="batchmean") * t * t
 
 
@@ -89,7 +90,7 @@ def crd_nce_loss(positives: Tensor, negatives: Tensor, num_data: int, log_z: Ten
         num_data: N, the size of the training set (the noise distribution is uniform over it).
         log_z: log of the normalisation constant Z.
     """
-    n, k = check_positives_negatives(positives, negatives)
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
     if num_data < 1:
         raise ValueError(f"`num_data` must be >= 1, got {num_data}")
     log_noise = math.log(k / num_data)  # log(K · P_n) with P_n = 1/N

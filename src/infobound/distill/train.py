@@ -11,6 +11,7 @@ checkpoint, so an interrupted run resumed from ``last.pt`` continues exactly as 
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,9 +20,12 @@ from typing import Any, Callable, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from ..data import to_float
 from ..models.zoo import ZooModel, build_model, canonical_name
+from ..runs import check_settings
+from ..safe_load import load_torch
 from .losses import CONTRAST_OBJECTIVES, KDLoss, MemoryContrastLoss
 
 # (cross-entropy, KD, contrastive) weights per method: CRD's settings (KD: γ = 0.1, α = 0.9;
@@ -67,6 +71,7 @@ class TrainConfig:
     augment: bool | None = None
     seed: int = 0
     device: str = "cpu"
+    progress: bool = False  # a tqdm bar over the training steps (on stderr)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
@@ -264,8 +269,8 @@ def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_s
 
 
 def _settings(cfg: TrainConfig) -> dict[str, Any]:
-    """The settings a checkpoint must match to be resumed (the device may change)."""
-    return {k: v for k, v in asdict(cfg).items() if k != "device"}
+    """The settings a checkpoint must match to be resumed (the device and the display may change)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in ("device", "progress")}
 
 
 @dataclass
@@ -303,10 +308,8 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
     start_epoch, seconds = 0, 0.0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and resume and path.exists():
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        if state.get("signature") != signature:
-            raise ValueError(f"checkpoint {str(path)!r} belongs to a different run (settings differ); "
-                             "use another output directory or resume=False to start over")
+        state = load_torch(path, "resume checkpoint")
+        check_settings(state.get("signature", {}), signature, path)
         model.load_state_dict(state["model"])
         if isinstance(objective, DistillObjective):
             objective.load_state_dict(state["objective"], strict=False)
@@ -318,6 +321,10 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
         if log:
             log(f"resumed from {path} at epoch {start_epoch}/{cfg.epochs}")
     steps = n // cfg.batch_size if n >= cfg.batch_size else 1
+    bar = tqdm(total=cfg.epochs * steps, initial=start_epoch * steps, disable=not cfg.progress, file=sys.stderr,
+               unit="step", leave=False, dynamic_ncols=True)
+    if log and cfg.progress:
+        log = bar.write  # epoch lines above the bar instead of through it
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
         order = torch.randperm(n, generator=generator)
@@ -336,6 +343,7 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
             logs["loss"] = float(loss.detach())
             for k, v in logs.items():
                 sums[k] = sums.get(k, 0.0) + v
+            bar.update()
         sched.step()
         acc = evaluate(model, inputs, data.x_test, data.y_test)
         seconds += time.perf_counter() - t0
@@ -351,6 +359,7 @@ def fit(model: ZooModel, objective: Objective, data: Any, cfg: TrainConfig, chec
         if log:
             extras = " ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "test_acc", "seconds", "lr"))
             log(f"epoch {epoch + 1}/{cfg.epochs}  test_acc {acc:.4f}  {extras}  ({seconds:.1f}s)")
+    bar.close()
     accs = [h["test_acc"] for h in history]
     return TrainResult(model, accs[-1], max(accs), history, seconds, start_epoch)
 
@@ -380,10 +389,7 @@ def save_teacher(path: str | Path, model: ZooModel, arch: str, data: Any, test_a
 
 def load_teacher(path: str | Path, data: Any | None = None) -> tuple[ZooModel, dict[str, Any]]:
     """A teacher saved by :func:`save_teacher`; checks that it fits ``data`` when given."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"teacher checkpoint {str(path)!r} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = load_torch(path, "teacher checkpoint")
     if not isinstance(state, dict) or state.get("kind") != TEACHER_KIND:
         raise ValueError(f"{str(path)!r} is not a teacher checkpoint written by infobound distill "
                          "(train one with --train_teacher ARCH)")

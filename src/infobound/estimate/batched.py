@@ -60,7 +60,7 @@ class RunConfig:
 
 
 def _bound_caller(run: RunConfig) -> Callable[[Tensor], Tensor]:
-    fn = bounds.get(run.bound)
+    fn = bounds.allow_overflow(bounds.get(run.bound))  # −inf (NWJ overflow) gets no gradient below
     kwargs = dict(run.bound_kwargs)
     if bounds.info(run.bound).stateful:
         kwargs["state"] = bounds.MovingAverage()

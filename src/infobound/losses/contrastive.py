@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import bounds, distributed
+from ..bounds._checks import upcast
 from ..bounds.divergences import FDivergence, get_divergence
 from ..bounds.variational import log_mean_exp_offdiag
 from ..critics import FGaussianCritic, InnerProductCritic
@@ -77,12 +78,13 @@ def _paired_scores(critic: nn.Module, z1: Tensor, z2: Tensor, negatives: Negativ
     """[N, N] scores with the positive pairs on the diagonal, and for ``simclr`` each anchor's own column.
 
     cross: N = n, ``S = critic(z1, z2)``. simclr: N = 2n, ``S = critic([z1; z2], [z2; z1])``; the
-    anchor v_i itself sits at column (i + n) mod 2n.
+    anchor v_i itself sits at column (i + n) mod 2n. Scores come back in at least float32 (the bounds'
+    precision policy), so the f-MICL sums below do not run in half precision under autocast.
     """
     if negatives == "cross":
-        return critic(z1, z2), None
+        return upcast(critic(z1, z2)), None
     n = z1.shape[0]
-    scores = critic(torch.cat([z1, z2]), torch.cat([z2, z1]))
+    scores = upcast(critic(torch.cat([z1, z2]), torch.cat([z2, z1])))
     own = (torch.arange(2 * n, device=scores.device) + n) % (2 * n)
     return scores, own
 
@@ -281,7 +283,7 @@ class AlignmentUniformityLoss(nn.Module):
 
     def forward(self, z1: Tensor, z2: Tensor, progress: float | None = None) -> ContrastiveOutput:
         z1, z2 = gather_pair(z1, z2)
-        z1, z2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+        z1, z2 = F.normalize(upcast(z1), dim=1), F.normalize(upcast(z2), dim=1)
         sq_align = (z1 - z2).pow(2).sum(dim=1)
         align = (sq_align if self.align_alpha == 2.0 else sq_align.clamp_min(1e-12).pow(self.align_alpha / 2)).mean()
         uniformity = 0.5 * (self._uniformity(z1) + self._uniformity(z2))

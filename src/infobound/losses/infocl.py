@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..bounds._checks import upcast
+
 
 class ReconstructionRegularizer(nn.Module):
     """RC: ``weight · MSE(decoder(features), target_view)``.
@@ -54,7 +56,8 @@ def _pool(feature: Tensor) -> Tensor:
 
 
 def _log_kernel_mean(h: Tensor, mu: Tensor, scale: float) -> Tensor:
-    """mean_i logsumexp_j(−‖h_i − μ_j‖² / scale)."""
+    """mean_i logsumexp_j(−‖h_i − μ_j‖² / scale), in at least float32."""
+    h, mu = upcast(h), upcast(mu)
     sq_dist = (h.pow(2).sum(1, keepdim=True) + mu.pow(2).sum(1) - 2.0 * (h @ mu.t())).clamp_min(0.0)
     return torch.logsumexp(-sq_dist / scale, dim=1).mean()
 

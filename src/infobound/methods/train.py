@@ -14,7 +14,10 @@ an uninterrupted one (CPU; GPU kernels may differ in the last bits).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +29,8 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 from infobound.data import DatasetSplits, load_dataset
 from infobound.eval import evaluate_features, extract_features
+from infobound.runs import prepare_out
+from infobound.safe_load import load_torch
 
 from .base import ContrastiveMethod
 from .moco import MoCo
@@ -86,6 +91,44 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
     return metrics
 
 
+def _plain(options: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-able options (numbers, text, flags): what metrics.json and settings.json record."""
+    return {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))}
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _restore_earlier_rows(path: Path, earlier: list[dict[str, str]]) -> None:
+    """Put back the log rows written before a resume: Lightning's CSVLogger deletes an existing
+    ``metrics.csv`` when it starts, so a resumed run's log would begin at the resumed epoch."""
+    from infobound.results import write_text
+
+    new = _read_rows(path)
+    first = min((int(r["step"]) for r in new if r.get("step")), default=None)
+    rows = [r for r in earlier if first is None or (r.get("step") and int(r["step"]) < first)] + new
+    columns = list(dict.fromkeys(k for r in [*earlier, *new] for k in r))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, text.getvalue())
+
+
+def quiet_lightning() -> None:
+    """Keep Lightning to warnings: no accelerator banner, cloud-logging tip or "stopped" notes."""
+    import logging
+
+    import lightning  # noqa: F401 — it sets its loggers to INFO on import; set them after
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _write_json(path: Path, obj: Any) -> None:
     from infobound.results import write_json
 
@@ -93,7 +136,8 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = "simclr", epochs: int = 30,
-                       batch_size: int = 256, seed: int = 0, resume: bool = False, accelerator: str = "cpu",
+                       batch_size: int = 256, seed: int = 0, resume: bool = False, overwrite: bool = False,
+                       accelerator: str = "cpu",
                        devices: int | str = 1, num_nodes: int = 1, strategy: str = "auto", progress: bool = False,
                        knn_k: int = 20, few_label_per_class: int = 5, augment: nn.Module | None = None,
                        data_options: dict[str, Any] | None = None, callbacks: list[Any] | None = None,
@@ -104,7 +148,9 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         splits: train/test data (labels are used by the online probe and the evaluation only).
         out: run directory: ``checkpoints/`` (every epoch, ``last.ckpt``), ``model.ckpt``, ``metrics.json``,
             ``logs/metrics.csv`` (the MI bound every step; loss, MI bound, probe accuracy per epoch).
-        resume: continue from ``out/checkpoints/last.ckpt`` when it exists (a finished run is only re-evaluated).
+        resume: continue from ``out/checkpoints/last.ckpt`` when it exists (a finished run is only re-evaluated);
+            refused when ``out/settings.json`` records other settings (:func:`infobound.runs.prepare_out`).
+        overwrite: delete a non-empty ``out`` first (without it or ``resume`` a non-empty ``out`` is refused).
         augment: replaces the dataset's default augmentation (a module ``(x, generator) -> view``).
         data_options: how to reload the data (``load_dataset`` arguments), stored in the checkpoint for ``probe``.
         callbacks: extra Lightning callbacks.
@@ -122,6 +168,10 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     L.seed_everything(seed, workers=True, verbose=False)
     module = build_method(method, splits.input_shape, splits.num_classes, dataset=splits.name, seed=seed, **options)
     module.data_options = dict(data_options or {"name": splits.name})
+    settings = {"method": method, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                "data": module.data_options, "n_train": len(splits.x_train), "options": _plain(options),
+                "augment": None if augment is None else type(augment).__name__}
+    prepare_out(out, settings, resume=resume, overwrite=overwrite)
     if augment is not None:
         module.augment = augment
     dataset = TensorDataset(splits.x_train, splits.y_train)
@@ -133,14 +183,25 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         logger=CSVLogger(out, name="logs", version=""), enable_progress_bar=progress, enable_model_summary=False,
         log_every_n_steps=1, num_sanity_val_steps=0)
     ckpt = out / LAST_CHECKPOINT
+    log_file = out / "logs" / "metrics.csv"
+    earlier_log = _read_rows(log_file) if resume and ckpt.exists() else []
     started = time.perf_counter()
+    resume_from = str(ckpt) if resume and ckpt.exists() else None
+    if resume_from is not None:
+        load_torch(resume_from, "resume checkpoint")  # refuse a file that would run code, with our one-line error
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-        trainer.fit(module, loader, ckpt_path=str(ckpt) if resume and ckpt.exists() else None)
+        warnings.filterwarnings("ignore", message=r".*is deprecated.*")  # Lightning's own use of torch internals
+        warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # resuming
+        warnings.filterwarnings("ignore", message=r"Experiment logs directory .* exists")  # rows restored below
+        # weights_only=True explicitly: Lightning passes None on, which TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD turns unsafe
+        trainer.fit(module, loader, ckpt_path=resume_from, weights_only=True)
     train_seconds = time.perf_counter() - started
     trainer.save_checkpoint(out / "model.ckpt")  # collective under DDP: every rank calls it
     if not trainer.is_global_zero:
         return {}
+    if earlier_log:
+        _restore_earlier_rows(log_file, earlier_log)
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
     metrics: dict[str, Any] = evaluate(module.encoder, splits, knn_k=knn_k, few_label_per_class=few_label_per_class,
                                        seed=seed, probe_head=module.probe)
@@ -148,7 +209,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
         "mi_lower_bound": logged.get("train/mi_nats"), "mi_ceiling": logged.get("train/mi_ceiling"),
         "final_loss": logged.get("train/loss"), "epochs": epochs, "train_seconds": train_seconds,
         "method": method, "dataset": splits.name, "seed": seed, "batch_size": batch_size,
-        "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
+        "options": _plain(options),
         "checkpoint": str(out / "model.ckpt"),
     })
     _write_json(out / "metrics.json", metrics)
@@ -162,17 +223,17 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
              proj_hidden: int = 256, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
              epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
-             resume: bool = False, accelerator: str = "cpu", devices: int | str = 1, num_nodes: int = 1,
-             strategy: str = "auto", threads: int | None = 1, progress: bool = False,
-             data_kwargs: dict[str, Any] | None = None, encoder_kwargs: dict[str, Any] | None = None,
-             views: str | None = None) -> dict[str, Any]:
+             resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
+             num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
+             progress: bool | None = None, data_kwargs: dict[str, Any] | None = None,
+             encoder_kwargs: dict[str, Any] | None = None, views: str | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
     bound in nats, ...), OUT/model.ckpt and a checkpoint per epoch under OUT/checkpoints/.
 
     Args:
-        method: simclr or moco.
+        method: the self-supervised method (which LightningModule): simclr or moco; the loss is --objective.
         objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc).
         alpha: ML-CPC's α (fixed), or the start of the geometric schedule when alpha_end is given.
         alpha_end: end of the geometric α schedule (e.g. --alpha 10 --alpha_end 0.1).
@@ -198,21 +259,28 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         seed: training seed (weights, batches, views).
         knn_k: neighbours of the weighted kNN.
         few_label_per_class: labelled examples per class of the few-label probe (0: skip it).
-        out: run directory.
-        resume: continue from OUT/checkpoints/last.ckpt if it exists.
-        accelerator: cpu, gpu, auto, ...
-        devices: devices (processes) per node.
+        out: run directory (a non-empty one needs --resume true or --overwrite true).
+        resume: continue the run in OUT (from OUT/checkpoints/last.ckpt; a finished run is only
+            re-evaluated); refused when OUT holds a run with other settings.
+        overwrite: delete a non-empty OUT first and start over.
+        device: cpu, cuda, cuda:1, mps or auto.
+        devices: processes per node for multi-GPU training (with --strategy ddp; default 1).
         num_nodes: nodes for multi-node DDP.
-        strategy: Lightning strategy, e.g. ddp.
+        strategy: Lightning strategy, e.g. ddp (negatives are gathered across ranks).
+        accelerator: Lightning's accelerator name (gpu, tpu, ...), for those used to it; overrides --device.
         threads: torch threads per process (None: leave as is).
-        progress: show a progress bar.
+        progress: show a progress bar (default: on a terminal).
         data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
             (:func:`infobound.data.wordnet.load_wordnet`).
         encoder_kwargs: encoder options, e.g. ``{"dim": 64, "layers": 1, "dropout": 0.1}``.
         views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
     """
+    if epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {epochs}")
+    accelerator, devices = lightning_device(device, devices, accelerator)
     if threads is not None:
         torch.set_num_threads(threads)
+    quiet_lightning()
     data_options: dict[str, Any] = {"name": dataset, "data_dir": data_dir, "seed": data_seed}
     if dataset == "mnist1d":
         data_options["num_samples"] = num_samples
@@ -231,8 +299,9 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     metrics = train_and_evaluate(splits, out, method=method, epochs=epochs, batch_size=batch_size, seed=seed,
-                                 resume=resume, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
-                                 strategy=strategy, progress=progress, knn_k=knn_k,
+                                 resume=resume, overwrite=overwrite, accelerator=accelerator, devices=devices,
+                                 num_nodes=num_nodes, strategy=strategy,
+                                 progress=sys.stderr.isatty() if progress is None else progress, knn_k=knn_k,
                                  few_label_per_class=few_label_per_class, data_options=data_options, **options)
     if metrics:
         print(json.dumps({k: metrics[k] for k in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc",
@@ -241,22 +310,46 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
             from infobound.eval.text import text_table
 
             print(text_table(metrics))
+        print(f"wrote {Path(out) / 'metrics.json'}, model.ckpt, checkpoints/ and logs/metrics.csv", flush=True)
     return metrics
+
+
+def lightning_device(device: str, devices: int | str | None = None,
+                     accelerator: str | None = None) -> tuple[str, int | str | list[int]]:
+    """``--device`` (cpu, cuda, cuda:1, mps, auto) as Lightning's (accelerator, devices).
+
+    ``cuda:K`` pins GPU K; ``--devices N`` asks for N processes (DDP); an explicit ``accelerator``
+    (Lightning's own name) wins over ``device``.
+    """
+    name = device.strip().lower()
+    kind, _, index = name.partition(":")
+    if accelerator is None:
+        table = {"cpu": "cpu", "cuda": "gpu", "gpu": "gpu", "mps": "mps", "auto": "auto", "tpu": "tpu"}
+        if kind not in table:
+            raise ValueError(f"unknown --device {device!r}; expected cpu, cuda, cuda:K, mps or auto")
+        accelerator = table[kind]
+    if index:
+        if not index.isdigit() or kind not in ("cuda", "gpu"):
+            raise ValueError(f"--device {device!r}: only cuda takes an index (cuda:0, cuda:1, ...)")
+        if devices not in (None, 1):
+            raise ValueError(f"--device {device} names one GPU; for several use --device cuda --devices N")
+        return accelerator, [int(index)]
+    return accelerator, 1 if devices is None else devices
 
 
 def load_method(checkpoint: str | Path) -> ContrastiveMethod:
     """Rebuild a trained module (encoder, heads, hyper-parameters) from a checkpoint written by :func:`train_and_evaluate`."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    info = state.get("infobound")
-    if not info:
-        raise ValueError(f"{checkpoint}: not an infobound pre-training checkpoint (no 'infobound' entry)")
-    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
+    state = load_torch(checkpoint, "checkpoint")
+    info = state.get("infobound") if isinstance(state, dict) else None
+    if not info or info.get("method") not in METHODS:
+        raise ValueError(f"{checkpoint}: not an infobound pre-training checkpoint (no 'infobound' entry naming a method)")
+    module = METHODS[info["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
     module.data_options = info["data"]
     return module
 
 
 def probe(checkpoint: str | None = None, data_dir: str | None = None, knn_k: int = 20, few_label_per_class: int = 5,
-          seed: int = 0, out: str | None = None, threads: int | None = 1) -> dict[str, Any]:
+          seed: int = 0, output: str | None = None, threads: int | None = 1) -> dict[str, Any]:
     """Evaluate a saved encoder on its dataset's test split: linear probe, weighted kNN, few-label probe.
 
     Args:
@@ -265,11 +358,13 @@ def probe(checkpoint: str | None = None, data_dir: str | None = None, knn_k: int
         knn_k: neighbours of the weighted kNN.
         few_label_per_class: labelled examples per class of the few-label probe (0: skip it).
         seed: seed of the few-label draws.
-        out: also write the metrics to this JSON file.
+        output: also write the metrics to this JSON file (``-``: print only the JSON, to stdout).
         threads: torch threads (None: leave as is).
     """
     if checkpoint is None:
-        raise ValueError("probe: pass --checkpoint PATH (a model.ckpt written by `infobound pretrain`)")
+        raise ValueError("give the saved encoder: --checkpoint PATH (a model.ckpt written by `infobound pretrain`)")
+    if not Path(checkpoint).is_file():
+        raise ValueError(f"--checkpoint {checkpoint!r}: no such file")
     if threads is not None:
         torch.set_num_threads(threads)
     module = load_method(checkpoint)
@@ -279,7 +374,8 @@ def probe(checkpoint: str | None = None, data_dir: str | None = None, knn_k: int
     metrics: dict[str, Any] = evaluate(module.encoder, load_dataset(**data), knn_k=knn_k,
                                        few_label_per_class=few_label_per_class, seed=seed, probe_head=module.probe)
     metrics["checkpoint"] = str(checkpoint)
-    if out is not None:
-        _write_json(Path(out), metrics)
     print(json.dumps(metrics, indent=2))
+    if output not in (None, "-"):
+        _write_json(Path(output), metrics)
+        print(f"wrote {output}", flush=True)
     return metrics

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from tqdm.auto import tqdm
 
 from infobound.results import atomic_write_bytes, print_table, save_figure, write_json
+from infobound.runs import prepare_out
 from .experiments import EXPERIMENTS, Experiment, raw_baseline, run_one
 
 ExperimentName = Literal["invertible", "adversarial", "conditioning", "critic", "encoder", "noniid", "all"]
@@ -168,6 +169,8 @@ def main(
     device: str = "cpu",
     workers: int | None = None,
     out: Path = Path("results/tschannen"),
+    resume: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Reproduce the experiments of Tschannen et al. (ICLR 2020) at small scale (or the paper's).
 
@@ -187,12 +190,16 @@ def main(
         quick: a smoke run in seconds (sklearn digits, tiny networks, a few steps).
         device: torch device (cuda for --paper_scale).
         workers: parallel processes, one thread each (default: min(2, CPU count)).
-        out: output folder: <experiment>.json and <experiment>.png.
+        out: output folder: <experiment>.json and <experiment>.png; finished runs under runs/.
+        resume: reuse finished runs found in ``out/runs`` (a run's file name hashes everything that
+            changes its result, so runs of other settings are never mixed in).
+        overwrite: delete a non-empty ``out`` first and start over.
 
     Returns:
         ``{experiment: result}`` as written to the JSON files.
     """
     names = list(EXPERIMENTS) if experiment == "all" else [experiment]
+    prepare_out(out, {"bench": "tschannen"}, resume=resume, overwrite=overwrite)
     workers = workers or min(2, os.cpu_count() or 1)
     if device != "cpu":
         workers = 1  # one GPU process; the accelerator does the parallel work

@@ -54,11 +54,11 @@ class BoundSpec:
 
     def __call__(self, scores: Tensor) -> Tensor:
         """The bound's value in nats (stateless: MINE reports its DV value)."""
-        return bounds.get(self.name)(scores, **self.kwargs)
+        return bounds.allow_overflow(bounds.get(self.name))(scores, **self.kwargs)
 
     def trainer(self) -> Callable[[Tensor], Tensor]:
         """The training objective's bound: stateful bounds (MINE) get a fresh moving average per run."""
-        fn, kwargs = bounds.get(self.name), dict(self.kwargs)
+        fn, kwargs = bounds.allow_overflow(bounds.get(self.name)), dict(self.kwargs)
         if bounds.info(self.name).stateful:
             kwargs["state"] = bounds.MovingAverage()
         return lambda scores: fn(scores, **kwargs)
