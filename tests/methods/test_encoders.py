@@ -32,7 +32,7 @@ def test_resnet18_is_the_cifar_variant():
 
 
 def test_registry_and_defaults():
-    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar"}
+    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar", "text_transformer", "text_cnn"}
     with pytest.raises(ValueError, match="unknown encoder"):
         build_encoder("vit", (3, 32, 32))
     assert default_encoder((40,)) == "cnn1d"

@@ -38,7 +38,7 @@ def test_pretrain_every_objective_on_text(corpus_wordnet, tmp_path, options):
     assert saved["relatedness_pairs"] == 20
 
 
-@pytest.mark.filterwarnings("ignore:You are trying to `self.log\(\)`")
+@pytest.mark.filterwarnings(r"ignore:You are trying to `self.log\(\)`")
 def test_views_option_and_train_mode_in_both_passes(corpus_wordnet):
     splits = load_wordnet(corpus_wordnet, **SMALL)
     for views in ("dropout", "definition_example"):
