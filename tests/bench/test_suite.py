@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from infobound.bench import suite
 from infobound.cli import main as cli_main
 from infobound.estimate.result import EstimateResult
@@ -51,7 +53,30 @@ def test_cli_tiny_run_in_parallel(tmp_path):
 
 
 def test_unknown_estimator_is_a_clear_error(tmp_path):
-    import pytest
-
     with pytest.raises(ValueError, match="unknown estimator"):
         suite.main(preset="tiny", estimators=["nope"], out=tmp_path)
+
+
+def test_per_estimator_summary_counts_coverage_and_the_certified_limit(tmp_path):
+    """Hand-made results: truth of normal-dense-2x2 is 0.2939; coverage and lower <= truth counted per run."""
+
+    def certified(x, y, seed):
+        # seed 0: interval covers the truth and lower is below it; seed 1: neither.
+        if seed == 0:
+            return EstimateResult(0.30, (0.25, 0.35), lower=0.20, method="certified")
+        return EstimateResult(0.50, (0.45, 0.55), lower=0.40, method="certified")
+
+    suite.register_estimator("certified", certified)
+    try:
+        results = suite.main(preset="tiny", estimators=["certified", "gaussian"], tasks=["normal-dense-2x2"],
+                             seeds=[0, 1], workers=1, out=tmp_path)
+    finally:
+        suite.ESTIMATORS.pop("certified")
+    table = {row["estimator"]: row for row in results["per_estimator"][300]}
+    row = table["certified"]
+    truth = results["rows"][0]["true_mi"]
+    assert row["ci covers truth"] == "1/2" and row["lower <= truth"] == "1/2"
+    assert row["mean truth - lower"] == pytest.approx(truth - 0.30)  # ((t − 0.2) + (t − 0.4)) / 2
+    assert row["MAE"] == pytest.approx(abs(0.40 - truth))  # |mean over seeds − truth|
+    assert table["gaussian"]["lower <= truth"] == "-"
+    assert "Per estimator" in (tmp_path / "results.md").read_text()

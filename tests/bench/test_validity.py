@@ -9,10 +9,10 @@ import torch
 from infobound import bounds
 from infobound.bench import validity
 from infobound.cli import main as cli_main
-from infobound.estimate.safe_alpha import MEASURED, min_safe_alpha, reference_alpha
 from infobound.tasks import CorrelatedGaussian, task_suite
 
-TINY = dict(batch_sizes=[8, 16], mis=[1.0, 8.0], dims=[20], alphas=[1.0, 0.1, 1e-3], batches=200, workers=1)
+TINY = dict(batch_sizes=[8, 16], mis=[1.0, 8.0], dims=[20], alphas=[1.0, 0.1, 1e-3], batches=200, workers=1,
+            adversarial=False)
 
 
 def _row(rows, bound, alpha, critic="log r"):
@@ -50,7 +50,8 @@ def test_tiny_grid_through_the_api_writes_table_json_and_png(tmp_path, capsys):
 
 def test_cli_tiny_grid(tmp_path):
     cli_main(["bench", "validity", "--batch_sizes", "[8]", "--mis", "[2.0]", "--dims", "[5]", "--alphas", "[1, 0.01]",
-              "--batches", "100", "--scales", "[1.0]", "--workers", "1", "--out", str(tmp_path)])
+              "--batches", "100", "--scales", "[1.0]", "--workers", "1", "--adversarial", "false",
+              "--out", str(tmp_path)])
     data = json.loads((tmp_path / "validity.json").read_text())
     assert [c["task"] for c in data["cells"]] == ["gaussian-d5-mi2"]
     assert {s["critic"] for s in data["summary"]} == {"log r"}  # one scale: no scale search
@@ -96,17 +97,24 @@ def test_smallest_safe_alpha_reads_the_monotone_closure():
     assert validity.fine_alphas(1.0, 1e-2)[::20] == pytest.approx([1.0, 0.1, 0.01])
 
 
-def test_min_safe_alpha_is_monotone_and_within_the_measured_table():
-    sizes = sorted(MEASURED)
-    values = [min_safe_alpha(n) for n in range(2, 4097)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
-    for n in sizes:
-        assert min_safe_alpha(n) == MEASURED[n]
-    for lo, hi in zip(sizes, sizes[1:]):
-        mid = (lo + hi) // 2
-        assert MEASURED[hi] <= min_safe_alpha(mid) <= MEASURED[lo]
-    # Outside the measured range: never below a measured value, and the reference rule where it is smaller.
-    assert min_safe_alpha(4) == max(reference_alpha(4), MEASURED[sizes[0]])
-    assert min_safe_alpha(4096) == min(reference_alpha(4096), MEASURED[sizes[-1]])
-    with pytest.raises(ValueError):
-        min_safe_alpha(1)
+
+def test_adversarial_search_reports_both_alphas_and_resumes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(validity.ADVERSARIAL_SETTINGS, "quick", {"steps": 5, "eval_entries": 2**14,
+                                                                   "min_batches": 200, "counterexample_batches": 2000})
+    grid = [{"families": ["quadratic", "separable"], "dims": [1], "mis": [2.0], "batch_sizes": [8]}]
+    data = validity.main(quick=True, analytic=False, adversarial_grid=grid, workers=1, out=tmp_path)
+    found = data["adversarial"]
+    assert {(c["family"], c["label"]) for c in found["cells"]} == {
+        (f, label) for f in ("quadratic", "separable") for label in ("old", "reference")}
+    assert [r["alpha"] for r in found["counterexample"]] == [0.0631, pytest.approx(8 / 57)]
+    (summary,) = found["summary"]
+    assert summary["alpha_new"] == pytest.approx(8 / 57) and summary["alpha_old"] == 0.0631
+    for name in ("validity.json", "validity.md", "validity_adversarial.png", "adversarial.jsonl"):
+        assert (tmp_path / name).exists()
+    assert "worst adversary at α new" in capsys.readouterr().out
+    # A rerun reads the journal instead of training again.
+    monkeypatch.setattr(validity.adv, "adversarial_cell", lambda *a, **k: pytest.fail("cell recomputed"))
+    again = validity.main(quick=True, analytic=False, adversarial_grid=grid, workers=1, out=tmp_path)
+    assert again["adversarial"]["cells"] == found["cells"]
+    with pytest.raises(ValueError, match="family"):
+        validity.main(quick=True, analytic=False, adversarial_grid=[{**grid[0], "families": ["x"]}], out=tmp_path)

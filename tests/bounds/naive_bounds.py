@@ -187,3 +187,37 @@ def f_divergence(f: Tensor, divergence: str, a: float = 2.0) -> Tensor:
     n = f.shape[0]
     positive = _mean([f_prime(torch.exp(f[i, i])) for i in range(n)])
     return positive - _offdiag_mean(f, lambda v, i, j: conjugate(f_prime(torch.exp(v))))
+
+
+def _official_discriminator(v: Tensor, variant: str) -> Tensor:
+    """The official fDIME code's discriminator output D for a log-ratio v (its utils.py losses)."""
+    if variant == "gan":
+        return 1.0 / (1.0 + torch.exp(v))  # R = (1 − D)/D = e^v
+    if variant == "kl":
+        return torch.exp(v)  # R = D
+    return torch.exp(-0.5 * v)  # HD: R = 1/D²
+
+
+def fdime_objective(f: Tensor, variant: str) -> Tensor:
+    """f-DIME objectives in the official parameterisation (Letizia et al. 2024), negatives = off-diagonal.
+
+    GAN: E_p[log(1 − D)] + E_q[log D];  KL: E_p[log D] − E_q[D] + 1;  HD: 2 − E_p[D] − E_q[1/D].
+    """
+    n = f.shape[0]
+    pos = [_official_discriminator(f[i, i], variant) for i in range(n)]
+    neg = [_official_discriminator(f[i, j], variant) for i in range(n) for j in range(n) if i != j]
+    if variant == "gan":
+        return _mean([torch.log(1.0 - d) for d in pos]) + _mean([torch.log(d) for d in neg])
+    if variant == "kl":
+        return _mean([torch.log(d) for d in pos]) - _mean(neg) + 1.0
+    return 2.0 - _mean(pos) - _mean([1.0 / d for d in neg])
+
+
+def fdime_estimate(f: Tensor, variant: str) -> Tensor:
+    """(1/n) Σ_i log R̂(x_i, y_i) with R̂ recovered from the official D (GAN (1−D)/D, KL D, HD 1/D²)."""
+    n = f.shape[0]
+    ratios = []
+    for i in range(n):
+        d = _official_discriminator(f[i, i], variant)
+        ratios.append({"gan": (1.0 - d) / d, "kl": d, "hd": 1.0 / d**2}[variant])
+    return _mean([torch.log(r) for r in ratios])

@@ -113,7 +113,7 @@ def test_registering_twice_needs_overwrite() -> None:
 
 def test_unknown_divergence_and_bad_parameters_raise() -> None:
     with pytest.raises(ValueError, match="`divergence`"):
-        bounds.f_divergence(torch.randn(N, N), "reverse_kl")
+        bounds.f_divergence(torch.randn(N, N), "no_such_divergence")
     with pytest.raises(ValueError, match="takes no parameters"):
         bounds.f_divergence(torch.randn(N, N), "kl", a=2.0)
     for a in (1.0, 0.0, -2.0):

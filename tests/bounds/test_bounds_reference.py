@@ -70,7 +70,7 @@ def test_bound_matches_naive_loop(case: int, n: int) -> None:
 
 def test_every_registered_bound_has_a_reference() -> None:
     # js, smile: value and surrogate gradient are checked separately below.
-    covered = {name for name, _, _ in CASES} | {"js", "smile"}
+    covered = {name for name, _, _ in CASES} | {"js", "smile", "gan_dime", "kl_dime", "hd_dime"}  # f-DIME: test_bounds_dime
     assert covered == set(bounds.available())
 
 
@@ -210,7 +210,7 @@ def test_registry_returns_the_functions_and_aliases() -> None:
     assert bounds.info("mine").stateful
     assert not bounds.info("f_divergence").in_nats
     # The minibatch DV value (DV, MINE, SMILE) and per-anchor α-CPC overshoot the truth (test_bounds_validity).
-    not_bounds = {"alpha_cpc", "dv", "mine", "smile"}
+    not_bounds = {"alpha_cpc", "dv", "mine", "smile", "gan_dime", "kl_dime", "hd_dime"}
     assert all(not bounds.info(name).valid_lower_bound for name in not_bounds)
     assert all(bounds.info(name).valid_lower_bound for name in bounds.available() if name not in not_bounds)
 

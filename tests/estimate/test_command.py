@@ -29,11 +29,22 @@ def data(tmp_path_factory):
 def test_npy_files(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), *TINY, "--output", str(data / "result.json")])
     out = capsys.readouterr().out
-    assert "nats" in out and "95% CI" in out and "bits" in out
+    assert "nats" in out and "sampling interval [" in out and "certified I ≥" in out and "bits" in out
     saved = json.loads((data / "result.json").read_text())
-    assert saved["method"] == "neural" and saved["n_samples"] == 400
+    # The command runs the library's default estimator (f-DIME over the copula), with its certificate.
+    assert saved["method"] == "fdime" and saved["n_samples"] == 400
     assert saved["ci"][0] <= saved["value"] <= saved["ci"][1]
-    assert saved["details"]["batch_size"] == 32
+    assert saved["details"]["config"]["batch_size"] == 32 and saved["details"]["n_test"] == 60
+    assert isinstance(saved["lower"], float) and saved["lower"] < saved["value"]
+
+
+def test_neural_method_and_its_certification_split(data, capsys):
+    main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--method", "neural", *TINY,
+          "--output", str(data / "neural.json")])
+    saved = json.loads((data / "neural.json").read_text())
+    assert saved["method"] == "neural" and saved["details"]["batch_size"] == 32
+    assert isinstance(saved["lower"], float) and saved["details"]["n_certify"] == 80
+    assert "ml_cpc bound, separable critic" in capsys.readouterr().out
 
 
 def test_csv_with_column_names_and_bound_options(data, capsys):
@@ -47,7 +58,7 @@ def test_csv_with_column_names_and_bound_options(data, capsys):
 def test_warnings_are_printed_as_one_line(data, capsys):
     main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--bound", "ml_cpc", "--alpha", "1e-6", *TINY])
     err = capsys.readouterr().err
-    assert "infobound estimate: warning: --alpha 1e-06 is below the smallest measured safe" in err
+    assert "infobound estimate: warning: --alpha 1e-06 is below the smallest safe" in err
 
 
 def test_csv_without_header_and_nonneural_method(data, capsys):
@@ -72,8 +83,15 @@ def test_load_table_reads_header_and_plain_files(data):
     (["xy.csv", "xy.csv", "--x_columns", "[x1,zz]"], "no column 'zz'"),
     (["holes.csv", "holes.csv"], "could not read numbers"),
     (["x.npy", "y.npy", "--method", "ksg", "--bound", "js"], "apply to --method neural"),
+    (["x.npy", "y.npy", "--method", "fdime", "--standardise", "zscore"], "--standardise apply to --method neural, not 'fdime'"),
 ])
 def test_clear_errors(data, args, match):
     paths = [str(data / a) if a.endswith((".npy", ".csv")) else a for a in args]
+    tiny = [] if "ksg" in args else TINY
     with pytest.raises(SystemExit, match=match):
-        main(["estimate", *paths, *TINY])
+        main(["estimate", *paths, *tiny])
+
+
+def test_trained_options_are_refused_by_nonparametric_methods(data):
+    with pytest.raises(SystemExit, match="--max_steps apply to the trained estimators"):
+        main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--method", "gcmi", "--max_steps", "5"])

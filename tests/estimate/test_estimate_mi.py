@@ -11,10 +11,16 @@ import pytest
 import scipy.stats
 import torch
 
-from infobound.estimate import EstimateResult, NeuralConfig, available_methods, estimate_mi, register_method
+import functools
+
+from infobound import estimate
+from infobound.estimate import EstimateResult, NeuralConfig, available_methods, register_method
 from infobound.estimate import neural
 from infobound.estimate.inputs import Standardiser
 from infobound.tasks import CorrelatedGaussian
+
+# These tests cover the neural estimator; estimate_mi's default method is tested at the end of the file.
+estimate_mi = functools.partial(estimate.estimate_mi, method="neural")
 
 FAST = dict(hidden=64, batch_size=64, max_steps=300, eval_interval=25, patience=4, progress=False)
 
@@ -55,7 +61,8 @@ def test_history_and_details(default_estimate):
     history, details = default_estimate.history, default_estimate.details
     assert set(history) == {"step", "train", "heldout", "heldout_smoothed"}
     assert len(history["step"]) == len(history["heldout"]) >= 2
-    assert details["n_train"] + details["n_heldout"] == 3000
+    assert details["n_train"] + details["n_heldout"] + details["n_certify"] == 3000
+    assert details["n_certify"] == 600 and default_estimate.lower is not None
     assert details["stop_reason"] in ("early_stopping", "max_steps")
     assert 0 < details["best_step"] <= details["steps"]
     assert details["best_step"] in history["step"]
@@ -190,7 +197,7 @@ def test_warns_when_alpha_is_below_the_safe_value(gaussian_5d, monkeypatch):
 
     monkeypatch.setattr(neural, "min_safe_alpha", fake_min_safe_alpha)
     options = {**FAST, "max_steps": 25, "batch_size": 64}
-    with pytest.warns(UserWarning, match="below the smallest measured safe"):
+    with pytest.warns(UserWarning, match="below the smallest safe"):
         estimate_mi(x[:1000], y[:1000], bound="ml_cpc", alpha=0.01, **options)
     assert asked == [64]
     with warnings.catch_warnings():
@@ -235,3 +242,12 @@ def test_method_registry_dispatches_to_nonneural_and_custom_estimators(gaussian_
     assert estimate_mi(x, y, method="constant-test", value=0.25).value == 0.25
     with pytest.raises(ValueError, match="already registered"):
         register_method("constant-test", constant)
+
+
+def test_default_method_and_routing(gaussian_5d):
+    """No method: the measured default; a bound or critic selects the neural estimator."""
+    x, y = gaussian_5d
+    result = estimate.estimate_mi(x[:1000], y[:1000], max_steps=50, progress=False)
+    assert result.method == estimate.DEFAULT_METHOD
+    routed = estimate.estimate_mi(x[:1000], y[:1000], bound="infonce", **{**FAST, "max_steps": 25})
+    assert routed.method == "neural" and routed.bound == "infonce"

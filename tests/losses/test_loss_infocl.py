@@ -9,6 +9,21 @@ from torch import nn
 from infobound.losses import LowerBoundRegularizer, ReconstructionRegularizer
 
 
+def test_reconstruction_sums_the_views_mse_as_the_official_code():
+    """λ·(mse(recon(h1), x1) + mse(recon(h2), x2)) — InfoCL's SimCLR/BYOL/BarTwins main.py, not the mean."""
+    torch.manual_seed(0)
+    decoder = nn.Linear(3, 4)
+    rc = ReconstructionRegularizer(decoder, weight=2.0)
+    h1, h2, x1, x2 = torch.randn(5, 3), torch.randn(5, 3), torch.randn(5, 4), torch.randn(5, 4)
+    naive = 0.0
+    for h, x in ((h1, x1), (h2, x2)):
+        out = decoder(h).detach()
+        naive += sum(float(out[i, k] - x[i, k]) ** 2 for i in range(5) for k in range(4)) / 20
+    assert rc([h1, h2], [x1, x2]).item() == pytest.approx(2.0 * naive, rel=1e-5)
+    with pytest.raises(ValueError, match="one target view per feature"):
+        rc([h1, h2], [x1])
+
+
 def test_reconstruction_is_weighted_mse_and_trains_the_decoder():
     decoder = nn.Linear(4, 6)
     rc = ReconstructionRegularizer(decoder, weight=0.5)
@@ -47,6 +62,21 @@ def test_lower_bound_term_matches_its_equation_on_pooled_blocks():
     assert term.item() == pytest.approx(2.0 * _naive_lbe(pooled, (0.25, 0.5, 1.0), draws, 20.0), rel=1e-5)
 
 
+def test_lower_bound_term_with_given_samples_and_fewer_stages():
+    """InfoNCE(μ, h) of the official code: −mean_i logsumexp_j(−‖h_i − μ_j‖²/20), any number of rows;
+    with fewer stages than weights the trailing weights apply (h keeps weight 1)."""
+    torch.manual_seed(3)
+    mu, h = torch.randn(8, 5), torch.randn(8, 5)
+    lbe = LowerBoundRegularizer(weights=(0.25, 0.5, 1.0), lam=1.0)
+    assert lbe([mu], [h]).item() == pytest.approx(_naive_lbe([mu], (1.0,), [(h - mu) / 0.1], 20.0), rel=1e-5)
+    mu2 = torch.randn(8, 3)
+    two = lbe([mu2, mu], [mu2, h])
+    expected = _naive_lbe([mu2, mu], (0.5, 1.0), [torch.zeros_like(mu2), (h - mu) / 0.1], 20.0)
+    assert two.item() == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="shape of its mean"):
+        lbe([mu], [torch.randn(8, 4)])
+
+
 def test_lower_bound_term_pushes_features_apart():
     mu = torch.randn(16, 8, requires_grad=True)
     lbe = LowerBoundRegularizer(weights=(1.0,), noise=0.0, scale=1.0)
@@ -59,7 +89,7 @@ def test_lower_bound_term_pushes_features_apart():
 def test_lower_bound_bad_inputs():
     lbe = LowerBoundRegularizer()
     with pytest.raises(ValueError, match="3 weights"):
-        lbe([torch.randn(4, 3)])
+        lbe([torch.randn(4, 3)] * 4)
     with pytest.raises(ValueError, match=r"\[n, c, ...\]"):
         LowerBoundRegularizer(weights=(1.0,))([torch.randn(4)])
     with pytest.raises(ValueError, match="weights"):

@@ -124,6 +124,50 @@ def test_ml_cpc_schedule_follows_progress():
     assert losses.build_objective("ml_cpc", alpha="geometric")(z1, z2).ceiling == pytest.approx(math.log(n / 10.0))
 
 
+@pytest.mark.parametrize("divergence", ["kl", "js", "pearson", "sq_hellinger", "tsallis", "vlc",
+                                        "reverse_kl", "neyman", "jeffrey"])
+@pytest.mark.parametrize("similarity", ["gaussian", "cosine"])
+def test_fmicl_same_view_negatives_equal_the_papers_minibatch_objective(divergence, similarity):
+    """(1/N) Σ_i f'(G(x_i, y_i)) − α/(N(N−1)) Σ_{i≠j} f*(f'(G(x_i, x_j))), averaged over the two views' negatives,
+    with f, f' and f* written directly in u = G (not in the log-ratio form the library uses)."""
+    z1, z2 = _views(n=6, seed=16)
+    weight, tau = 40.0, 0.5
+    out = losses.FMICLLoss(divergence, weight=weight, similarity=similarity, temperature=tau)(z1, z2)
+    a_, b_ = z1.detach(), z2.detach()
+    if similarity == "gaussian":
+        G = lambda x, y: math.exp(-(2.0 - 2.0 * _cos(x, y)))  # noqa: E731  μ = 1, w = 1
+    else:
+        G = lambda x, y: math.exp(_cos(x, y) / tau)  # noqa: E731
+    f, fp = {  # f(u), f'(u)
+        "kl": (lambda u: u * math.log(u), lambda u: math.log(u) + 1),
+        "js": (lambda u: u * math.log(u) - (u + 1) * math.log((1 + u) / 2), lambda u: math.log(2 * u / (1 + u))),
+        "pearson": (lambda u: (u - 1) ** 2, lambda u: 2 * (u - 1)),
+        "sq_hellinger": (lambda u: (math.sqrt(u) - 1) ** 2, lambda u: 1 - u ** -0.5),
+        "tsallis": (lambda u: (u ** 2 - 1), lambda u: 2 * u),  # a = 2
+        "vlc": (lambda u: (u - 1) ** 2 / (u + 1), lambda u: 1 - 4 / (u + 1) ** 2),
+        "reverse_kl": (lambda u: -math.log(u), lambda u: -1 / u),
+        "neyman": (lambda u: (1 - u) ** 2 / u, lambda u: 1 - 1 / u ** 2),
+        "jeffrey": (lambda u: (u - 1) * math.log(u), lambda u: math.log(u) + 1 - 1 / u),
+    }[divergence]
+    conj = lambda u: u * fp(u) - f(u)  # noqa: E731  f*(f'(u)) by Fenchel–Young
+    n = len(a_)
+    pos = sum(fp(G(a_[i], b_[i])) for i in range(n)) / n
+    neg = sum(conj(G(v[i], v[j])) for v in (a_, b_) for i in range(n) for j in range(n) if i != j) / (2 * n * (n - 1))
+    assert out.loss.item() == pytest.approx(-(pos - weight * neg), rel=1e-7, abs=1e-7)
+    # the MI read-out stays the NWJ bound on cross-view pairs
+    v = lambda i, j: math.log(G(a_[i], b_[j]))  # noqa: E731
+    nwj = sum(v(i, i) + 1 for i in range(n)) / n - sum(math.exp(v(i, j)) for i in range(n) for j in range(n)
+                                                        if i != j) / (n * (n - 1))
+    assert out.mi_lower_bound.item() == pytest.approx(nwj, abs=1e-9)
+
+
+def test_fmicl_default_negatives_are_the_papers_same_view_pairs():
+    z1, z2 = _views(n=6, seed=17)
+    default, same, cross = (losses.FMICLLoss("js", **kw)(z1, z2).loss.item()
+                            for kw in ({}, {"negatives": "same"}, {"negatives": "cross"}))
+    assert default == same and default != pytest.approx(cross)
+
+
 @pytest.mark.parametrize("divergence", ["kl", "js", "pearson", "sq_hellinger", "tsallis", "vlc"])
 @pytest.mark.parametrize("negatives", ["cross", "simclr"])
 def test_fmicl_equals_naive(divergence, negatives):
@@ -152,20 +196,25 @@ def test_fmicl_weight_one_is_the_f_divergence_bound():
     z1, z2 = _views(seed=7)
     critic_scores = -(2.0 - 2.0 * F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).t())
     for divergence in ("kl", "js", "vlc"):
-        out = losses.FMICLLoss(divergence=divergence, weight=1.0)(z1, z2)
+        out = losses.FMICLLoss(divergence=divergence, weight=1.0, negatives="cross")(z1, z2)
         assert out.loss.item() == pytest.approx(-bounds.f_divergence(critic_scores, divergence).item(), abs=1e-10)
 
 
 def test_fmicl_kl_gaussian_is_alignment_uniformity():
-    """KL + f-Gaussian: loss = w·align − 1 − log μ + α μ exp(U_cross), U the log-mean Gaussian kernel."""
+    """KL + f-Gaussian: loss = w·align − 1 − log μ + α μ exp(U), U the log-mean Gaussian kernel over the
+    negatives: within each view (the paper's, Wang & Isola's uniformity) or across views."""
     z1, z2 = _views(seed=8)
     w, mu, alpha = 2.0, 1.5, 40.0
-    out = losses.FMICLLoss("kl", weight=alpha, inverse_width=w, mu=mu)(z1, z2)
     a, b = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
     align = (a - b).pow(2).sum(1).mean()
+    uniformity = lambda x: torch.pdist(x).pow(2).mul(-w).exp().mean().log()  # noqa: E731  Wang & Isola
+    same = losses.FMICLLoss("kl", weight=alpha, inverse_width=w, mu=mu)(z1, z2)
+    expected = w * align - 1 - math.log(mu) + alpha * mu * 0.5 * (uniformity(a).exp() + uniformity(b).exp())
+    assert same.loss.item() == pytest.approx(expected.item(), abs=1e-9)
+    cross = losses.FMICLLoss("kl", weight=alpha, inverse_width=w, mu=mu, negatives="cross")(z1, z2)
     uniformity_cross = bounds.log_mean_exp_offdiag(-w * torch.cdist(a, b).pow(2))
     expected = w * align - 1 - math.log(mu) + alpha * mu * uniformity_cross.exp()
-    assert out.loss.item() == pytest.approx(expected.item(), abs=1e-9)
+    assert cross.loss.item() == pytest.approx(expected.item(), abs=1e-9)
 
 
 def test_au_equals_wang_isola_reference():
@@ -242,6 +291,10 @@ def test_bad_configuration_raises():
     with pytest.raises(ValueError, match="temperature"):
         losses.build_objective("infonce", temperature=0.0)
     with pytest.raises(ValueError, match="divergence"):
-        losses.build_objective("fmicl", divergence="reverse_kl")
+        losses.build_objective("fmicl", divergence="no_such_divergence")
+    with pytest.raises(ValueError, match="similarity"):
+        losses.build_objective("fmicl", similarity="l1")
+    with pytest.raises(ValueError, match="negatives"):
+        losses.build_objective("fmicl", negatives="all")
     assert losses.available_objectives() == ["au", "fmicl", "infonce", "ml_cpc"]
     assert isinstance(losses.build_objective("NT-Xent"), losses.InfoNCELoss)

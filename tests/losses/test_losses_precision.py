@@ -23,7 +23,7 @@ def _features(n: int = 128, d: int = 32, seed: int = 0) -> tuple[torch.Tensor, t
 
 @pytest.mark.parametrize("divergence", ["kl", "js", "pearson"])
 def test_fmicl_under_autocast_sums_in_float32(divergence: str) -> None:
-    loss_fn = losses.FMICLLoss(divergence=divergence, weight=1.0)
+    loss_fn = losses.FMICLLoss(divergence=divergence, weight=1.0, negatives="cross")
     z1, z2 = _features()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = loss_fn(z1, z2)
@@ -35,7 +35,8 @@ def test_fmicl_under_autocast_sums_in_float32(divergence: str) -> None:
 
 
 @pytest.mark.parametrize("make", [lambda: losses.InfoNCELoss(), lambda: losses.MLCPCLoss(alpha=0.1),
-                                  lambda: losses.AlignmentUniformityLoss()])
+                                  lambda: losses.AlignmentUniformityLoss(), lambda: losses.FMICLLoss("js"),
+                                  lambda: losses.BarlowTwinsLoss()])
 def test_contrastive_losses_return_float32_for_half_features(make) -> None:
     # The critic's matmul runs in the features' dtype (the caller's choice, as under autocast), so the
     # scores themselves carry bfloat16 rounding; what follows them is float32.

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import lightning as L
 import pytest
@@ -28,6 +29,10 @@ def _weights(path):
     ("simclr", dict(objective="fmicl", divergence="js", regularizer="rc", lam=0.5)),
     ("simclr", dict(objective="au", regularizer="lbe")),
     ("moco", dict(objective="ml_cpc", alpha=0.5, queue_size=96)),
+    ("byol", dict(regularizer="lbe")),
+    ("barlow_twins", dict(regularizer="rc")),
+    ("mocov3", dict(encoder="vit")),
+    ("mocov3", dict(objective="fmicl", divergence="js", encoder="mlp", regularizer="lbe")),
 ])
 def test_tiny_runs_end_to_end(tiny, tmp_path, method, options):
     metrics = train_and_evaluate(tiny, tmp_path, method=method, **TINY, **options)
@@ -60,6 +65,31 @@ def test_moco_queue_fills_and_key_encoder_follows(tiny):
     assert all(not p.requires_grad for p in moco.key_encoder.parameters())
 
 
+def test_mocov3_is_the_papers_symmetrised_query_key_cross_entropy(tiny):
+    """ctr(q1, k2) + ctr(q2, k1), ctr = cross-entropy of each query's own key among the batch's keys (τ = 0.2)."""
+    L.seed_everything(0, verbose=False)
+    module = build_method("mocov3", tiny.input_shape, 10, temperature=0.2, proj_dim=16, proj_hidden=32)
+    x = tiny.x_train[:12]
+    v1, v2 = module.views(x)
+    h = module.encoder(torch.cat([v1, v2]))
+    out = module.contrastive(h, v1, v2, progress=0.0)
+    with torch.no_grad():
+        q1, q2 = module.predictor(module.projector(h)).chunk(2)
+        k1, k2 = module.key_projector(module.key_encoder(torch.cat([v1, v2]))).chunk(2)
+
+    def ctr(q, k):
+        total = 0.0
+        for i in range(len(q)):
+            logits = [float(torch.nn.functional.cosine_similarity(q[i], k[j], dim=0)) / 0.2 for j in range(len(k))]
+            total += -logits[i] + math.log(sum(math.exp(v) for v in logits))
+        return total / len(q)
+
+    assert out.loss.item() == pytest.approx(ctr(q1, k2) + ctr(q2, k1), rel=1e-5)
+    out.loss.backward()
+    assert all(p.grad is None for p in module.key_encoder.parameters())
+    assert next(module.predictor.parameters()).grad is not None
+
+
 class _KillAtEpoch(L.Callback):
     def __init__(self, epoch):
         self.epoch = epoch
@@ -71,7 +101,8 @@ class _KillAtEpoch(L.Callback):
 
 @pytest.mark.parametrize("method, options", [("simclr", dict(objective="ml_cpc", alpha=10.0, alpha_end=0.1,
                                                            regularizer="lbe")),
-                                             ("moco", dict(objective="infonce", queue_size=128))])
+                                             ("moco", dict(objective="infonce", queue_size=128)),
+                                             ("byol", dict(regularizer="lbe"))])
 def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
     kw = dict(TINY, method=method, **options)
     whole = train_and_evaluate(tiny, tmp_path / "whole", **kw)
@@ -113,6 +144,14 @@ def test_bad_options(tiny, tmp_path):
     with pytest.raises(ValueError, match="divergence"):
         train_and_evaluate(tiny, tmp_path, objective="ml_cpc", divergence="kl", **TINY)
     with pytest.raises(ValueError, match="unknown method"):
-        train_and_evaluate(tiny, tmp_path, method="byol", **TINY)
+        train_and_evaluate(tiny, tmp_path, method="no_such_method", **TINY)
+    with pytest.raises(ValueError, match="byol trains with its own"):
+        train_and_evaluate(tiny, tmp_path, method="byol", objective="infonce", **TINY)
+    with pytest.raises(ValueError, match="barlow_twins trains with its own"):
+        train_and_evaluate(tiny, tmp_path, method="barlow_twins", temperature=0.2, **TINY)
+    with pytest.raises(ValueError, match="mocov3 takes the objective"):
+        train_and_evaluate(tiny, tmp_path, method="mocov3", objective="au", **TINY)
+    with pytest.raises(ValueError, match="momentum"):
+        train_and_evaluate(tiny, tmp_path, method="byol", momentum=1.0, **TINY)
     with pytest.raises(ValueError, match="regularizer"):
         train_and_evaluate(tiny, tmp_path, regularizer="vae", **TINY)

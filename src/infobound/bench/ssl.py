@@ -1,9 +1,12 @@
-"""``infobound bench ssl``: contrastive objectives and InfoCL regularisers on MNIST-1D, same budget each.
+"""``infobound bench ssl``: objectives, methods and InfoCL regularisers on MNIST-1D, same budget each.
 
-Part 1 — objectives. SimCLR × {InfoNCE (NT-Xent), ML-CPC α = 0.1, ML-CPC with the geometric α
-schedule 10 → 0.1, f-MICL KL / JS / Pearson / VLC, alignment–uniformity} and MoCo v2 × {InfoNCE,
-ML-CPC 10 → 0.1}: the same 1-D CNN, augmentation, batch, epochs and seeds; linear probe, weighted
-kNN and a 5-labels-per-class probe on the test split of the frozen features.
+Part 1 — objectives and methods. SimCLR × {InfoNCE (NT-Xent), ML-CPC α = 0.1, ML-CPC with the
+geometric α schedule 10 → 0.1, f-MICL KL / JS / Pearson / VLC, alignment–uniformity}, MoCo v2 ×
+{InfoNCE, ML-CPC 10 → 0.1}, MoCo v3 × {InfoNCE with the 1-D CNN, InfoNCE with a small ViT}, BYOL and
+Barlow Twins. Every row gets the same budget: the same data, augmentation, batch, number of epochs
+(hence optimiser steps), optimiser and learning-rate schedule, seeds, and the same 1-D CNN unless the
+row names another encoder; linear probe, weighted kNN and a 5-labels-per-class probe on the test
+split of the frozen features. (Wall time differs: BYOL and MoCo v3 run a second, momentum encoder.)
 
 Part 2 — InfoCL, transfer-style. Contrastive learning keeps what the two views share; information
 that the augmentation makes differ between views is discarded, and a downstream task that needs it
@@ -13,9 +16,12 @@ the digit. The augmentation shifts, scales, noises and masks the 40-step signal 
 **replaces the tag of each view by an independently drawn random tag**, so the tag is present in
 every view but shared by none: I(v1; v2) holds the digit and nothing of the tag. The source task is
 the digit (shared, 10 classes); the transfer task is the pair (digit, tag) (40 classes), whose tag
-half is exactly the label information not shared between views. SimCLR-InfoNCE is trained with no
-regulariser, RC (a decoder reconstructs each view, tag included, from the backbone feature) and
-LBE (entropy lower bound on the last three block features), λ = 1. Probes see clean tagged inputs.
+half is exactly the label information not shared between views. SimCLR-InfoNCE, BYOL and Barlow
+Twins are each trained with no regulariser, RC (a decoder reconstructs each view, tag included, from
+h; the two views' MSEs summed) and LBE (InfoCL's official form: the InfoNCE-type bound between the
+stage outputs μ and the stochastic h = μ + ζε over both views' 2N samples, on the last three encoder
+stages, the last being h itself, which also feeds the projector), λ = 1. Probes see clean tagged
+inputs and the deterministic μ.
 
 Every run is one process with one torch thread (``workers`` at a time), its own directory with
 checkpoints, ``metrics.json`` and logs; finished runs are reused, so an interrupted bench resumes.
@@ -58,10 +64,17 @@ OBJECTIVES: list[tuple[str, str, dict[str, Any]]] = [
     ("SimCLR · AU", "simclr", dict(objective="au")),
     ("MoCo v2 · InfoNCE", "moco", dict(objective="infonce")),
     ("MoCo v2 · ML-CPC α 10→0.1", "moco", dict(objective="ml_cpc", alpha=10.0, alpha_end=0.1)),
+    ("MoCo v3 · InfoNCE", "mocov3", dict(objective="infonce")),
+    ("MoCo v3 · InfoNCE · ViT", "mocov3", dict(objective="infonce", encoder="vit")),
+    ("BYOL", "byol", {}),
+    ("Barlow Twins", "barlow_twins", {}),
 ]
-# part 2, InfoCL on SimCLR-InfoNCE with the tag transfer task.
+# part 2, InfoCL on SimCLR-InfoNCE, BYOL and Barlow Twins with the tag transfer task.
+INFOCL_METHODS: list[tuple[str, str, dict[str, Any]]] = [
+    ("SimCLR", "simclr", dict(objective="infonce")), ("BYOL", "byol", {}), ("Barlow Twins", "barlow_twins", {})]
 INFOCL: list[tuple[str, str, dict[str, Any]]] = [
-    (f"InfoCL · {reg}", "simclr", dict(objective="infonce", regularizer=reg, lam=1.0)) for reg in ("none", "rc", "lbe")
+    (f"InfoCL · {name} · {reg}", method, dict(options, regularizer=reg, lam=1.0))
+    for name, method, options in INFOCL_METHODS for reg in ("none", "rc", "lbe")
 ]
 
 
@@ -198,10 +211,11 @@ def _plot(objectives: list[dict[str, Any]], infocl: list[dict[str, Any]], path: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8), gridspec_kw={"width_ratios": [len(objectives) or 1, 2]})
+    fig, axes = plt.subplots(1, 2, figsize=(16, 4.8), gridspec_kw={"width_ratios": [len(objectives) or 1,
+                                                                                    max(len(infocl), 2)]})
     panels = [(axes[0], objectives, [("linear_acc", "linear probe"), ("knn_acc", "kNN (k=20)")], "objectives (digit, test)"),
               (axes[1], infocl, [("linear_acc", "source: digit, linear"), ("transfer_linear_acc", "transfer: digit×tag, linear"),
-                                 ("transfer_knn_acc", "transfer: digit×tag, kNN")], "InfoCL on SimCLR-InfoNCE")]
+                                 ("tag_linear_acc", "unshared tag alone, linear")], "InfoCL: tag transfer task")]
     for ax, summary, bars, title in panels:
         x = np.arange(len(summary))
         width = 0.8 / len(bars)
@@ -217,7 +231,7 @@ def _plot(objectives: list[dict[str, Any]], infocl: list[dict[str, Any]], path: 
         ax.set_title(title, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7, loc="upper right")  # above the bars (accuracies stay below 0.8 here)
-    fig.suptitle("MNIST-1D contrastive pre-training: mean ± std over seeds", fontsize=11)
+    fig.suptitle("MNIST-1D self-supervised pre-training, same budget per row: mean ± std over seeds", fontsize=11)
     save_figure(fig, path)
 
 
@@ -303,7 +317,7 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
     if icl_summary:
         icl_columns = {"linear_acc": "source linear", "knn_acc": "source kNN", "transfer_linear_acc": "transfer linear",
                        "transfer_knn_acc": "transfer kNN", "tag_linear_acc": "tag alone, linear", "train_seconds": "s/run"}
-        sections.append("InfoCL on SimCLR-InfoNCE, tag transfer task (source: digit, 10 classes; transfer: digit × "
+        sections.append("InfoCL (RC / LBE, λ = 1), tag transfer task (source: digit, 10 classes; transfer: digit × "
                         f"unshared tag, 40 classes, chance 0.025; raw tagged input: transfer linear "
                         f"{raw['transfer_linear_acc']:.3f}, kNN {raw['transfer_knn_acc']:.3f})\n\n"
                         + _table(icl_summary, icl_columns))
@@ -350,4 +364,4 @@ def _report(row: dict[str, Any], done: int, total: int) -> dict[str, Any]:
     return row
 
 
-__all__ = ["INFOCL", "OBJECTIVES", "TagSwapAugment", "main", "summarise", "tag_patterns", "tagged_splits"]
+__all__ = ["INFOCL", "INFOCL_METHODS", "OBJECTIVES", "TagSwapAugment", "main", "summarise", "tag_patterns", "tagged_splits"]

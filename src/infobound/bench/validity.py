@@ -45,7 +45,8 @@ from torch import Tensor
 
 from .. import bounds
 from ..critics import AnalyticCritic
-from ..estimate.safe_alpha import reference_alpha
+from ..estimate.safe_alpha import ANALYTIC_CRITIC_ONLY, min_safe_alpha, reference_alpha
+from . import adversarial as adv
 from ..tasks import CorrelatedGaussian, make_generator, task_suite
 from infobound.results import format_table, save_figure, write_json, write_text
 
@@ -75,6 +76,23 @@ PRESETS: dict[str, dict[str, Any]] = {
     # about a minute: a smoke run of the whole pipeline.
     "quick": {"batch_sizes": [8, 32, 128], "mis": [1.0, 4.0, 8.0], "dims": [20], "scales": [0.85, 1.0, 1.2],
               "batch_budget": 2**22},
+}
+
+ADVERSARIAL_GRIDS: dict[str, list[dict[str, Any]]] = {
+    # ~15 CPU-minutes on one thread: quadratic adversaries everywhere, flexible ones at small n.
+    "full": [
+        {"families": ["quadratic"], "dims": [1], "mis": [1.0, 2.0, 4.0, 6.0, 8.0],
+         "batch_sizes": [8, 16, 32, 64, 128, 256]},
+        {"families": ["quadratic"], "dims": [3], "mis": [2.0, 4.0, 8.0], "batch_sizes": [8, 64]},
+        {"families": ["separable", "mlp"], "dims": [1], "mis": [2.0, 4.0], "batch_sizes": [8, 32]},
+    ],
+    "quick": [{"families": ["quadratic"], "dims": [1], "mis": [2.0, 4.0], "batch_sizes": [8, 64]}],
+}
+"""Where adversarial critics are trained: grids of (families × dims × MI × n), each at the old and the new α."""
+
+ADVERSARIAL_SETTINGS: dict[str, dict[str, int]] = {
+    "full": {"steps": 150, "eval_entries": 2**23, "min_batches": 1000, "counterexample_batches": 400_000},
+    "quick": {"steps": 60, "eval_entries": 2**21, "min_batches": 500, "counterexample_batches": 50_000},
 }
 
 
@@ -500,6 +518,128 @@ def _cells(batch_sizes: Sequence[int], mis: Sequence[float], dims: Sequence[int]
                    for label, family, task in tasks for n in batch_sizes), key=lambda c: -c.n**2 * c.batches)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Adversarial critics: trained to break ML-CPC, at the old (analytic-critic) and the shipped α
+# ---------------------------------------------------------------------------------------------------
+
+
+def adversarial_alphas(n: int) -> list[tuple[str, float]]:
+    """(label, α) pairs tried at batch size n: "old" (the analytic-critic table, where measured) and "reference"."""
+    out = [("old", ANALYTIC_CRITIC_ONLY[n])] if n in ANALYTIC_CRITIC_ONLY else []
+    return out + [("reference", min_safe_alpha(n))]
+
+
+def _adversarial_cells(grid: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One cell per (family, d, MI, n, α), skipping MI ≥ log(n/α): ML-CPC never exceeds its ceiling there."""
+    cells = []
+    for block in grid:
+        unknown = set(block) - {"families", "dims", "mis", "batch_sizes"}
+        if unknown:
+            raise ValueError(f"adversarial grid entries take families, dims, mis, batch_sizes; got {sorted(unknown)}")
+        for family in block["families"]:
+            if family not in adv.FAMILIES:
+                raise ValueError(f"unknown adversarial family {family!r}; expected one of {adv.FAMILIES}")
+            for n in block["batch_sizes"]:
+                if int(n) < 2:
+                    raise ValueError(f"batch sizes must be >= 2, got {n}")
+                for label, alpha in adversarial_alphas(int(n)):
+                    for d in block["dims"]:
+                        for mi in block["mis"]:
+                            if float(mi) < math.log(int(n) / alpha):
+                                cells.append({"family": family, "dim": int(d), "mi": float(mi), "n": int(n),
+                                              "alpha": alpha, "label": label})
+    return cells
+
+
+def _adversarial_summary(rows: list[dict[str, Any]], z: float) -> list[dict[str, Any]]:
+    """Per n: α old and new, and at each the worst adversarial and analytic cell in units of SE."""
+    out = []
+    for n in sorted({r["n"] for r in rows}):
+        entry: dict[str, Any] = {"n": n, "alpha_old": ANALYTIC_CRITIC_ONLY.get(n), "alpha_new": min_safe_alpha(n)}
+        for label in ("old", "reference"):
+            at = [r for r in rows if r["n"] == n and r["label"] == label]
+            if not at:
+                continue
+            worst = max(at, key=lambda r: r["z_score"])
+            worst_analytic = max(at, key=lambda r: r["analytic"]["z_score"])
+            entry[label] = {"cells": len(at), "significant": sum(r["z_score"] > z for r in at),
+                            "worst": {k: worst[k] for k in ("family", "dim", "true_mi", "mean", "se", "overshoot",
+                                                            "z_score", "batches", "coefficients")},
+                            "worst_analytic": {"dim": worst_analytic["dim"], "true_mi": worst_analytic["true_mi"],
+                                               **worst_analytic["analytic"]}}
+        out.append(entry)
+    return out
+
+
+def _fmt_z(cell: dict[str, Any] | None, with_task: bool = True) -> str:
+    if cell is None:
+        return "—"
+    text = f"{cell['overshoot']:+.4f} ± {cell['se']:.4f} ({cell['z_score']:+.1f} SE)"
+    if with_task:
+        text += f" {cell.get('family', 'log r')}, d {cell['dim']}, MI {cell['true_mi']:g}"
+    return text
+
+
+def _adversarial_table(summary: list[dict[str, Any]]) -> str:
+    rows = []
+    for s in summary:
+        old, new = s.get("old"), s.get("reference")
+        rows.append({
+            "n": s["n"],
+            "α old (log r only)": "—" if s["alpha_old"] is None else f"{s['alpha_old']:.3g}",
+            "worst adversary at α old": _fmt_z(old and old["worst"]),
+            "log r at α old": _fmt_z(old and old["worst_analytic"], with_task=False),
+            "α new = n/(n(n−1)+1)": f"{s['alpha_new']:.3g}",
+            "worst adversary at α new": _fmt_z(new and new["worst"]),
+            "log r at α new": _fmt_z(new and new["worst_analytic"], with_task=False),
+        })
+    return ("ml_cpc, adversarial critics: worst mean − true MI ± SE over the tasks and critic families "
+            "(independent evaluation batches)\n\n" + format_table(rows))
+
+
+def _adversarial_figure(rows: list[dict[str, Any]], z: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    ns = sorted({r["n"] for r in rows})
+    colours = dict(zip(ns, plt.cm.viridis(np.linspace(0.0, 0.9, len(ns)))))
+    markers = {"quadratic": "o", "separable": "s", "mlp": "^"}
+    for ax, label, title in zip(axes, ("old", "reference"), ("α old (analytic critic only)", "α new = n/(n(n−1)+1)")):
+        for r in (r for r in rows if r["label"] == label):
+            ax.scatter(r["true_mi"] + 0.08 * (r["dim"] - 1), max(r["z_score"], -30.0), color=colours[r["n"]],
+                       marker=markers[r["family"]], s=22, alpha=0.85)
+        ax.axhline(z, color="tab:red", lw=1, ls="--")
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("true MI (nats); d = 3 shifted right")
+    axes[0].set_ylabel("(mean − true MI) / SE, clipped at −30")
+    handles = [plt.Line2D([], [], color=colours[n], marker="o", ls="", label=f"n = {n}") for n in ns]
+    handles += [plt.Line2D([], [], color="grey", marker=m, ls="", label=f) for f, m in markers.items()]
+    handles += [plt.Line2D([], [], color="tab:red", ls="--", label=f"{z:g} SE")]
+    fig.legend(handles=handles, loc="center right", fontsize=8)
+    fig.suptitle("infobound bench validity: ML-CPC with critics trained to maximise it, on independent batches")
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
+    save_figure(fig, path)
+
+
+def run_adversarial_search(grid: Sequence[dict[str, Any]], *, settings: dict[str, int], z: float, seed: int,
+                           workers: int, out: Path) -> dict[str, Any]:
+    """The issue-10 counterexample, then adversaries on ``grid``; resumable through ``out/adversarial.jsonl``."""
+    start = time.perf_counter()
+    example = adv.counterexample([ANALYTIC_CRITIC_ONLY[8], min_safe_alpha(8)],
+                                 batches=settings["counterexample_batches"], seed=seed)
+    cells = _adversarial_cells(grid)
+    rows = adv.run_adversarial(cells, steps=settings["steps"], eval_entries=settings["eval_entries"],
+                               min_batches=settings["min_batches"], seed=seed, workers=min(workers, len(cells)),
+                               journal=out / "adversarial.jsonl")
+    summary = _adversarial_summary(rows, z)
+    return {"grid": list(grid), "settings": settings, "counterexample": example, "summary": summary, "cells": rows,
+            "seconds": time.perf_counter() - start}
+
+
 def main(
     quick: bool = False,
     batch_sizes: list[int] | None = None,
@@ -509,16 +649,21 @@ def main(
     batches: int | None = None,
     scales: list[float] | None = None,
     suite_tasks: list[str] | None = None,
+    analytic: bool = True,
+    adversarial: bool = True,
+    adversarial_grid: list[dict[str, Any]] | None = None,
+    adversarial_steps: int | None = None,
     z: float = 3.0,
     seed: int = 0,
     workers: int | None = None,
     out: Path = Path("results/validity"),
 ) -> dict[str, Any]:
-    """Measure how far ML-CPC and α-CPC sit from the true MI with the analytic critic; report safe α per n.
+    """Measure how far ML-CPC and α-CPC sit from the true MI, with the analytic and with adversarial critics.
 
     Args:
-        quick: the smoke-run grid (n 8/32/128, MI 1/4/8, d 20, fewer batches; about a minute).
-        batch_sizes: n values (default 8 … 256).
+        quick: the smoke-run grids (analytic: n 8/32/128, MI 1/4/8, d 20, fewer batches; adversarial:
+            quadratic critics at n 8/64, MI 2/4, d 1; a few minutes).
+        batch_sizes: n values of the analytic grid (default 8 … 256).
         mis: true MI of the correlated Gaussians, nats (default 0.5 … 10).
         dims: Gaussian dimensions (default 20 as in the staircase, and 1).
         alphas: the α grid of the table and figure (default 13 values, 1 … 1e-4); ML-CPC's smallest
@@ -526,15 +671,24 @@ def main(
         batches: Monte-Carlo batches per cell (default: 2^26 / n² score entries, in [200, 20000]).
         scales: scales c of the ``best c·log r`` critic search; ``[1.0]`` measures log r only.
         suite_tasks: add tasks of ``infobound bench suite`` by name (those with a density ratio).
+        analytic: run the analytic-critic grid (log r and c·log r over α).
+        adversarial: reproduce the issue-10 counterexample and train critics to maximise ML-CPC at
+            the old (analytic-critic) α and at the shipped α = min_safe_alpha(n) (bench/adversarial.py);
+            finished cells are kept in ``out/adversarial.jsonl`` and a rerun resumes.
+        adversarial_grid: blocks {families, dims, mis, batch_sizes}; default :data:`ADVERSARIAL_GRIDS`.
+        adversarial_steps: Adam steps per adversary (default 150; 60 with ``quick``).
         z: overshoot is significant when mean − true MI > z · standard error (one-sided).
         seed: base seed; every cell derives its own from it.
         workers: parallel processes (one thread each); default = number of CPU cores.
-        out: output folder: validity.json, validity.md, validity_<family>.png.
+        out: output folder: validity.json, validity.md, validity_<family>.png, validity_adversarial.png.
 
     Returns:
         The results dictionary written to ``out/validity.json``.
     """
-    cfg = PRESETS["quick" if quick else "full"]
+    if not (analytic or adversarial):
+        raise ValueError("nothing to do: `analytic` and `adversarial` are both false")
+    preset = "quick" if quick else "full"
+    cfg = PRESETS[preset]
     batch_sizes = batch_sizes or cfg["batch_sizes"]
     mis = mis or cfg["mis"]
     dims = dims or cfg["dims"]
@@ -542,26 +696,29 @@ def main(
     scales = sorted({1.0, *map(float, scales or cfg["scales"])})
     for a in alphas:
         _check_alpha(a, min(batch_sizes))
-    cells = _cells(batch_sizes, mis, dims, suite_tasks or [], batches, cfg["batch_budget"])
-    workers = min(workers or os.cpu_count() or 1, len(cells))
-    start = time.perf_counter()
-    fine = fine_alphas(alphas[0], alphas[-1])
-    args = (alphas, fine, scales, z, seed)
-    if workers <= 1:
-        results = [_run_cell(c, *args) for c in cells]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_run_cell, cells, *([a] * len(cells) for a in args)))
-    results.sort(key=lambda r: (r["family"], r["n"], r["true_mi"], r["task"]))
-    summary = _summarise(results, z)
-    tests_per_n = len(fine) * len({r["task"] for r in results})
     out = Path(out)
-    data = {
-        "config": {"batch_sizes": list(batch_sizes), "mis": list(mis), "dims": list(dims), "alphas": alphas,
-                   "fine_alphas": fine, "scales": scales, "suite_tasks": suite_tasks or [], "z": z,
-                   "seed": seed, "quick": quick, "batches": {str(n): next(c.batches for c in cells if c.n == n)
-                                                             for n in batch_sizes}},
-        "significance": {
+    start = time.perf_counter()
+    data: dict[str, Any] = {"config": {"analytic": analytic, "adversarial": adversarial, "z": z, "seed": seed,
+                                       "quick": quick}}
+    blocks: list[str] = []
+    if analytic:
+        cells = _cells(batch_sizes, mis, dims, suite_tasks or [], batches, cfg["batch_budget"])
+        n_workers = min(workers or os.cpu_count() or 1, len(cells))
+        fine = fine_alphas(alphas[0], alphas[-1])
+        args = (alphas, fine, scales, z, seed)
+        if n_workers <= 1:
+            results = [_run_cell(c, *args) for c in cells]
+        else:
+            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+                results = list(pool.map(_run_cell, cells, *([a] * len(cells) for a in args)))
+        results.sort(key=lambda r: (r["family"], r["n"], r["true_mi"], r["task"]))
+        summary = _summarise(results, z)
+        tests_per_n = len(fine) * len({r["task"] for r in results})
+        data["config"].update({
+            "batch_sizes": list(batch_sizes), "mis": list(mis), "dims": list(dims), "alphas": alphas,
+            "fine_alphas": fine, "scales": scales, "suite_tasks": suite_tasks or [],
+            "batches": {str(n): next(c.batches for c in cells if c.n == n) for n in batch_sizes}})
+        data["significance"] = {
             "test": "one-sided: overshoot = mean − true MI > z · SE, SE = std over batches / sqrt(batches)",
             "false_flag_rate_per_test": 1.0 - NormalDist().cdf(z),
             "tests_per_n_and_critic": tests_per_n,
@@ -570,23 +727,41 @@ def main(
                      "Bonferroni is very conservative here; cells far above the threshold have strongly negative "
                      "means and cannot be falsely flagged. The smallest safe α depends on the number of batches: "
                      "with more batches smaller overshoots become significant and α_min moves up towards the "
-                     "α where the mean crosses the true MI."),
-        },
-        "summary": summary,
-        "cells": results,
-        "seconds": time.perf_counter() - start,
-    }
+                     "α where the mean crosses the true MI. The analytic critic's α_min is a necessary condition "
+                     "only: see `adversarial` for critics trained to break the bound."),
+        }
+        data["summary"] = summary
+        data["cells"] = results
+        blocks.append(_tables(summary))
+        for family in sorted({r["family"] for r in results}):
+            _figure(results, summary, family, out / f"validity_{family}.png")
+    if adversarial:
+        settings = dict(ADVERSARIAL_SETTINGS[preset])
+        if adversarial_steps is not None:
+            if adversarial_steps < 0:
+                raise ValueError(f"`adversarial_steps` must be >= 0, got {adversarial_steps}")
+            settings["steps"] = int(adversarial_steps)
+        grid = adversarial_grid or ADVERSARIAL_GRIDS[preset]
+        found = run_adversarial_search(grid, settings=settings, z=z, seed=seed, workers=workers or 1, out=out)
+        data["adversarial"] = found
+        example = found["counterexample"]
+        blocks.append(
+            "issue-10 counterexample f = 54.22·xy − 26.78·(x² + y²) − 0.0357·(xy)², d 1, I = 2, n = 8: "
+            + "; ".join(f"α = {r['alpha']:.4g}: {r['mean']:.4f} ± {r['se']:.4f} ({r['z_score']:+.1f} SE)"
+                        for r in example)
+            + f" over {example[0]['batches']} batches")
+        blocks.append(_adversarial_table(found["summary"]))
+        _adversarial_figure(found["cells"], z, out / "validity_adversarial.png")
+    data["seconds"] = time.perf_counter() - start
     write_json(out / "validity.json", data)
-    tables = _tables(summary)
+    tables = "\n\n".join(blocks)
     write_text(out / "validity.md", tables + "\n")
-    for family in sorted({r["family"] for r in results}):
-        _figure(results, summary, family, out / f"validity_{family}.png")
     print(tables)
-    print(f"\nsignificant: mean − true MI > {z:g}·SE over the batches per cell "
-          f"({data['config']['batches']}); {data['seconds']:.0f} s")
+    print(f"\nsignificant: mean − true MI > {z:g}·SE; {data['seconds']:.0f} s")
     print(f"wrote {out / 'validity.json'}, validity.md and validity_*.png")
     return data
 
 
-__all__ = ["BOUNDS", "BatchStatistics", "CRITICS", "DEFAULT_ALPHAS", "evaluate", "fine_alphas", "low_mi_limit",
-           "main", "measure_validity", "score_statistics", "smallest_safe_alpha"]
+__all__ = ["ADVERSARIAL_GRIDS", "BOUNDS", "BatchStatistics", "CRITICS", "DEFAULT_ALPHAS", "adversarial_alphas",
+           "evaluate", "fine_alphas", "low_mi_limit",
+           "main", "measure_validity", "run_adversarial_search", "score_statistics", "smallest_safe_alpha"]

@@ -22,7 +22,8 @@ from typing import Any, Callable, Protocol
 from torch import Tensor
 
 from ._checks import BoundOverflowError, check_scores
-from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit
+from .contrastive import alpha_cpc, infonce, infonce_explicit, ml_cpc, ml_cpc_explicit, ml_cpc_fresh
+from .dime import fdime, fdime_explicit, fdime_objective, fdime_objective_explicit, gan_dime, hd_dime, kl_dime
 from .divergences import DIVERGENCES, FDivergence, available_divergences, get_divergence
 from .fdiv import f_divergence
 from .variational import MovingAverage, dv, interpolated, js, js_fgan, log_mean_exp_offdiag, mine, nwj, smile, tuba
@@ -136,10 +137,15 @@ register("dv", dv, valid_lower_bound=False)
 register("smile", smile, valid_lower_bound=False)
 register("mine", mine, stateful=True, valid_lower_bound=False)
 register("f_divergence", f_divergence, in_nats=False)
+# f-DIME reports the mean log-ratio on positives, an estimate (not a bound) that may sit on either side.
+for _name, _fn in [("gan_dime", gan_dime), ("kl_dime", kl_dime), ("hd_dime", hd_dime)]:
+    register(_name, _fn, valid_lower_bound=False)
 
 __all__ = [
-    "BoundFn", "BoundInfo", "BoundOverflowError", "allow_overflow", "DIVERGENCES", "FDivergence", "MovingAverage", "alpha_cpc", "available",
-    "available_divergences", "ceiling", "check_scores", "dv", "f_divergence", "get", "get_divergence", "info",
+    "BoundFn", "BoundInfo", "BoundOverflowError", "allow_overflow", "DIVERGENCES", "FDivergence", "MovingAverage",
+    "alpha_cpc", "available", "available_divergences", "ceiling", "check_scores", "dv", "f_divergence", "fdime",
+    "fdime_explicit", "fdime_objective", "fdime_objective_explicit", "gan_dime", "get", "get_divergence", "hd_dime",
+    "info", "kl_dime",
     "infonce", "infonce_explicit", "interpolated", "js", "js_fgan", "log_mean_exp_offdiag", "mine",
-    "ml_cpc", "ml_cpc_explicit", "nwj", "register", "smile", "tuba",
+    "ml_cpc", "ml_cpc_explicit", "ml_cpc_fresh", "nwj", "register", "smile", "tuba",
 ]

@@ -96,6 +96,43 @@ def alpha_cpc(scores: Tensor, alpha: float) -> Tensor:
     return ensure_finite_inputs(result, "alpha_cpc", scores=scores)
 
 
+def ml_cpc_fresh(scores: Tensor, fresh_scores: Tensor, alpha: float = 1.0) -> Tensor:
+    r"""ML-CPC's "g" variant (Song & Ermon 2020, official ``multilabel_infonce_lower_bound(f, alpha, g)``).
+
+    The normaliser mixes the batch's own n² pairs (weight α) with scores ``g_ij = log g(x_i, y'_j)``
+    against an *independent fresh batch* y' ~ p(y) (weight 1 − α):
+
+    .. math::
+        I = \frac1n\sum_i f_{ii} - \log\Big[\frac{1}{n^2}\sum_i\Big(\alpha\sum_j e^{f_{ij}}
+            + (1-\alpha)\sum_j e^{g_{ij}}\Big)\Big],\qquad 0 \le \alpha \le 1
+
+    α = 1 is :func:`ml_cpc` with α = 1 (the fresh batch is unused, ceiling log n); α = 0 is the
+    minibatch Donsker–Varadhan value with independent negatives (no ceiling, biased upwards by
+    Jensen's inequality). The official code offers no validity guarantee for 0 < α < 1 and neither
+    do we: it is not in the bound registry; measure it before trusting it as a lower bound.
+
+    Args:
+        scores: [n, n] log-critic values of the batch, positives on the diagonal.
+        fresh_scores: [n, n'] log-critic values of the batch's x against a fresh, independent y' batch.
+        alpha: the weight of the batch's own pairs in the normaliser, in [0, 1].
+    """
+    scores, n = checked_scores(scores)
+    if not isinstance(fresh_scores, Tensor) or fresh_scores.dim() != 2 or fresh_scores.shape[0] != n:
+        raise ValueError(f"`fresh_scores` must have shape [n = {n}, n'], got "
+                         f"{tuple(fresh_scores.shape) if isinstance(fresh_scores, Tensor) else type(fresh_scores).__name__}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"`alpha` of the fresh-batch ML-CPC must lie in [0, 1], got {alpha}")
+    fresh_scores = fresh_scores.to(scores.dtype)
+    parts = []
+    if alpha > 0:
+        parts.append((scores + math.log(alpha)).flatten())
+    if alpha < 1:
+        # the official code sums e^g over j and divides by n² like the batch term: kept, so α mixes like for like
+        parts.append((fresh_scores + math.log(1.0 - alpha)).flatten() + math.log(n / fresh_scores.shape[1]))
+    result = scores.diagonal().mean() - (torch.logsumexp(torch.cat(parts), 0) - 2.0 * math.log(n))
+    return ensure_finite_inputs(result, "ml_cpc_fresh", scores=scores, fresh_scores=fresh_scores)
+
+
 def ml_cpc_explicit(positives: Tensor, negatives: Tensor, alpha: float = 1.0) -> Tensor:
     r"""ML-CPC over explicit positives and negatives (queues, memory banks).
 

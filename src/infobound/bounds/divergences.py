@@ -8,6 +8,10 @@ which we write in closed form in terms of v for numerical stability (f-MICL, Tab
 paper's printed VLC composition ``3 − 4/(u+1)`` is wrong, the correct one is used here).
 
 Each generator is normalised so that f(1) = 0, hence the divergence is 0 when p = q.
+
+Reverse KL, Neyman χ² and Jeffrey are the paper's examples of generators outside its assumptions
+(all three have f(u) → ∞ as u → 0); with the f-Gaussian similarity their negative term does not
+single out the uniform distribution on the sphere (see docs/losses.md, "f-MICL: uniformity").
 """
 
 from __future__ import annotations
@@ -94,13 +98,35 @@ DIVERGENCES: dict[str, FDivergence] = {
         conjugate_of_f_prime=lambda v: (3.0 - 2.0 * torch.sigmoid(-v)) * (1.0 - 2.0 * torch.sigmoid(-v)),
         description="Vincze–Le Cam: f(u) = (u − 1)²/(u + 1)",
     ),
+    "reverse_kl": FDivergence(
+        "reverse_kl",
+        f=lambda v: -v,
+        f_prime=lambda v: -torch.exp(-v),
+        conjugate_of_f_prime=lambda v: v - 1.0,  # u·(−1/u) − (−log u) = log u − 1
+        description="reverse KL: f(u) = −log u",
+    ),
+    "neyman": FDivergence(
+        "neyman",
+        f=lambda v: torch.expm1(-v) ** 2 * torch.exp(v),  # (1 − u)²/u
+        f_prime=lambda v: -torch.expm1(-2.0 * v),  # 1 − 1/u²
+        conjugate_of_f_prime=lambda v: -2.0 * torch.expm1(-v),  # 2 − 2/u
+        description="Neyman χ²: f(u) = (1 − u)²/u",
+    ),
+    "jeffrey": FDivergence(
+        "jeffrey",
+        f=lambda v: torch.expm1(v) * v,  # (u − 1) log u
+        f_prime=lambda v: v - torch.expm1(-v),  # log u + 1 − 1/u
+        conjugate_of_f_prime=lambda v: v + torch.expm1(v),  # log u + u − 1
+        description="Jeffrey: f(u) = (u − 1) log u",
+    ),
 }
 
 
 def get_divergence(name: str, **params: float) -> FDivergence:
     """Look up an f-divergence by name; ``tsallis`` takes its order ``a`` (default 2)."""
     key = name.lower().replace("-", "_")
-    aliases = {"hellinger": "sq_hellinger", "squared_hellinger": "sq_hellinger", "chi2": "pearson"}
+    aliases = {"hellinger": "sq_hellinger", "squared_hellinger": "sq_hellinger", "chi2": "pearson",
+               "rkl": "reverse_kl", "neyman_chi2": "neyman", "jeffreys": "jeffrey"}
     key = aliases.get(key, key)
     if key == "tsallis":
         return _tsallis(float(params.get("a", 2.0)))

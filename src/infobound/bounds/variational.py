@@ -101,11 +101,16 @@ class MovingAverage:
     The caller keeps one instance per training run and passes it to :func:`mine` every step.
 
     Attributes:
-        rate: weight of the newest batch (Belghazi et al. use ~0.01).
+        rate: weight of the newest batch. 0.1 is the official SMILE/ML-CPC code's
+            ``mine_lower_bound(f, buffer, momentum=0.9)`` (ermongroup/smile-mi-estimator), the reference
+            implementation our staircase is compared with. Two differences from it, both deliberate:
+            our average starts at the first batch's value (theirs at 1.0, which biases the first
+            ~1/rate steps) and needs no clamp (theirs clamps the buffer at 1e-4) because it lives in
+            log space.
         log_value: log of the running average of mean_{i≠j} e^{f_ij}; None before the first step.
     """
 
-    rate: float = 0.01
+    rate: float = 0.1
     log_value: Tensor | None = field(default=None)
 
     def update(self, log_batch_value: Tensor) -> Tensor:
@@ -170,6 +175,12 @@ def js(scores: Tensor) -> Tensor:
 
     .. math::
         \hat I = I_{NWJ}(f + 1) = 1 + \frac{1}{n}\sum_i f_{ii} - \frac{1}{n(n-1)}\sum_{i\ne j} e^{f_{ij}}
+
+    Difference from the official SMILE/ML-CPC code: its ``js_lower_bound`` reports NWJ(f) =
+    mean f_ii − e⁻¹ mean_{i≠j} e^{f_ij} (``nwj_lower_bound(f)`` = TUBA of f − 1). Both are valid lower
+    bounds for every f; they differ by NWJ(f + 1) − NWJ(f) = 1 − (1 − e⁻¹)·mean_{i≠j} e^{f_ij}, which is
+    e⁻¹ ≈ 0.37 nats at the JS optimum (where NWJ(f) = I − e⁻¹ and ours = I). Subtract that when
+    comparing our JS curves with the official figures.
     """
     scores, _ = checked_scores(scores)
     surrogate = js_fgan(scores)

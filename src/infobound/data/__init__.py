@@ -13,17 +13,21 @@ from .datasets import (
     load_mnist1d,
     load_npy,
     load_stl10,
+    stratified_indices,
+    subsample,
     to_float,
 )
 
 __all__ = [
     "DATASETS", "DatasetSplits", "IndexedTensorDataset", "ImageAugment", "SignalAugment", "available_datasets",
     "build_augmentation", "load_cifar10", "load_cifar100", "load_dataset", "load_digits", "load_mnist1d",
-    "load_npy", "load_stl10", "to_float",
+    "load_npy", "load_stl10", "stratified_indices", "subsample", "to_float",
 ]
 
 # Two-view halves and real MNIST (the Tschannen benchmark's data).
 from .halves import TwoViewSplits, load_halves, split_halves  # noqa: E402
-from .mnist import load_mnist  # noqa: E402
+from .mnist import load_fashion_mnist, load_mnist, read_idx  # noqa: E402
+from .folder import load_image_folder  # noqa: E402
 
-__all__ += ["TwoViewSplits", "load_halves", "load_mnist", "split_halves"]
+__all__ += ["TwoViewSplits", "load_fashion_mnist", "load_halves", "load_image_folder", "load_mnist", "read_idx",
+            "split_halves"]

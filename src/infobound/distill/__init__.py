@@ -14,6 +14,7 @@ from .losses import (
     KDLoss,
     MemoryContrastLoss,
     crd_nce_loss,
+    alpha_cpc_memory_loss,
     infonce_memory_loss,
     ml_cpc_memory_loss,
 )
@@ -40,5 +41,5 @@ __all__ = [
     "CONTRAST_OBJECTIVES", "DistillConfig", "DistillObjective", "Embed", "InputPipeline", "KDLoss", "METHOD_WEIGHTS",
     "MemoryBank", "MemoryContrastLoss", "NegativeSampler", "TrainConfig", "TrainResult",
     "available_methods", "canonical_method", "check_indices", "crd_nce_loss", "distill_student", "evaluate", "fit",
-    "infonce_memory_loss", "load_teacher", "ml_cpc_memory_loss", "random_crop_flip", "save_teacher", "train_teacher",
+    "alpha_cpc_memory_loss", "infonce_memory_loss", "load_teacher", "ml_cpc_memory_loss", "random_crop_flip", "save_teacher", "train_teacher",
 ]

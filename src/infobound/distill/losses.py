@@ -21,6 +21,11 @@ L(teacher side)``, where L is one of
   negatives). This equals the official ML-CPC distillation loss up to a constant; like that code it
   is not divided by α.
 - ``infonce``: ``L = log m − bounds.infonce_explicit(pos, neg)``, a per-anchor softmax cross-entropy.
+- ``alpha_cpc``: α-CPC (Song & Ermon 2020), ML-CPC's per-anchor sibling and the baseline of the
+  official ML-CPC distillation code (its ``CPCLoss``): ``L = log(m/α) − I_α`` with
+  ``I_α = log m + (1/n) Σ_i [f_i⁺ − log(α e^{f_i⁺} + β Σ_j e^{f_ij⁻})]``, β = (m − α)/(m − 1), one
+  normaliser per anchor. For α < 1 it is not a valid MI bound (``bounds.alpha_cpc``); as a training
+  loss it is a re-weighted InfoNCE (α = 1 is InfoNCE).
 """
 
 from __future__ import annotations
@@ -37,8 +42,8 @@ from ..bounds._checks import checked_positives_negatives, upcast
 from ..losses.base import ContrastiveOutput
 from .memory import MemoryBank, NegativeSampler, SamplingMode, check_indices
 
-ContrastObjective = Literal["crd", "ml_cpc", "infonce"]
-CONTRAST_OBJECTIVES: tuple[str, ...] = ("crd", "ml_cpc", "infonce")
+ContrastObjective = Literal["crd", "ml_cpc", "infonce", "alpha_cpc"]
+CONTRAST_OBJECTIVES: tuple[str, ...] = ("crd", "ml_cpc", "infonce", "alpha_cpc")
 
 
 class KDLoss(nn.Module):
@@ -106,6 +111,25 @@ def ml_cpc_memory_loss(positives: Tensor, negatives: Tensor, alpha: float = 1.0)
     return math.log((negatives.shape[1] + 1) / alpha) - bound, bound
 
 
+def alpha_cpc_memory_loss(positives: Tensor, negatives: Tensor, alpha: float = 1.0) -> tuple[Tensor, Tensor]:
+    r"""``(log(m/α) − I_α, I_α)``: α-CPC with one normaliser per anchor over its positive and K negatives.
+
+    .. math::
+        I_\alpha = \log m + \frac1n\sum_i\Big[f_i^+ - \log\big(\alpha e^{f_i^+} + \beta\textstyle\sum_j e^{f_{ij}^-}\big)\Big],
+        \quad m = K + 1,\ \beta = \frac{m-\alpha}{m-1}
+
+    (the official ML-CPC distillation code's ``_MultiClassLoss`` is ``−I_α + log m``). Ceiling log(m/α).
+    """
+    positives, negatives, n, k = checked_positives_negatives(positives, negatives)
+    m = k + 1
+    if not 0 < alpha <= m:
+        raise ValueError(f"α-CPC `alpha` must lie in (0, m = K + 1 = {m}], got {alpha}")
+    log_beta = math.log(m - alpha) - math.log(m - 1) if alpha < m else -math.inf
+    logits = torch.cat([positives.unsqueeze(1) + math.log(alpha), negatives + log_beta], dim=1)
+    bound = math.log(m) + (positives - torch.logsumexp(logits, dim=1)).mean()
+    return math.log(m / alpha) - bound, bound
+
+
 def infonce_memory_loss(positives: Tensor, negatives: Tensor) -> tuple[Tensor, Tensor]:
     """``(log m − I_NCE, I_NCE)`` with m = K + 1: the mean softmax cross-entropy of each anchor's positive."""
     bound = infonce_explicit(positives, negatives)
@@ -118,13 +142,13 @@ class MemoryContrastLoss(nn.Module):
     Args:
         student_dim, teacher_dim: sizes of the penultimate features.
         num_data: N, training-set size (one memory slot per sample).
-        objective: ``"crd"``, ``"ml_cpc"`` or ``"infonce"`` (see the module docstring).
+        objective: ``"crd"``, ``"ml_cpc"``, ``"infonce"`` or ``"alpha_cpc"`` (see the module docstring).
         labels: training labels [N] (required for ``sampling="other_class"``).
         embed_dim: embedding size (128 in CRD).
         k: negatives per sample (16,384 in CRD on CIFAR-100's N = 50,000).
         temperature: T (0.07).
         momentum: memory momentum μ (0.5).
-        alpha: ML-CPC's α (ignored by the other objectives).
+        alpha: ML-CPC's or α-CPC's α (ignored by the other objectives).
         sampling: ``"other_class"`` (official CRD) or ``"uniform"``.
         generator: seeds the initial memory contents.
     """
@@ -142,8 +166,8 @@ class MemoryContrastLoss(nn.Module):
             raise ValueError(f"`temperature` must be > 0, got {temperature}")
         if int(k) < 1:
             raise ValueError(f"`k` (negatives per sample) must be >= 1, got {k}")
-        if objective == "ml_cpc" and not 0 < alpha <= k + 1:
-            raise ValueError(f"ML-CPC `alpha` must lie in (0, K + 1 = {k + 1}], got {alpha}")
+        if objective in ("ml_cpc", "alpha_cpc") and not 0 < alpha <= k + 1:
+            raise ValueError(f"{objective} `alpha` must lie in (0, K + 1 = {k + 1}], got {alpha}")
         self.objective, self.num_data, self.k = objective, int(num_data), int(k)
         self.temperature, self.alpha = float(temperature), float(alpha)
         self.embed_s, self.embed_t = Embed(student_dim, embed_dim), Embed(teacher_dim, embed_dim)
@@ -159,6 +183,8 @@ class MemoryContrastLoss(nn.Module):
             return ml_cpc_memory_loss(pos, neg, self.alpha)
         if self.objective == "infonce":
             return infonce_memory_loss(pos, neg)
+        if self.objective == "alpha_cpc":
+            return alpha_cpc_memory_loss(pos, neg, self.alpha)
         if torch.isnan(self.log_z[side]):
             with torch.no_grad():  # Z = N · mean(e^f) over the first batch, then fixed
                 self.log_z[side] = torch.logsumexp(logits.detach().flatten(), 0) - math.log(logits.numel()) + math.log(self.num_data)
@@ -171,7 +197,8 @@ class MemoryContrastLoss(nn.Module):
     @property
     def ceiling(self) -> float:
         m = self.k + 1
-        return {"ml_cpc": math.log(m / self.alpha), "infonce": math.log(m), "crd": math.log(self.k)}[self.objective]
+        return {"ml_cpc": math.log(m / self.alpha), "alpha_cpc": math.log(m / self.alpha), "infonce": math.log(m),
+                "crd": math.log(self.k)}[self.objective]
 
     def forward(self, student_features: Tensor, teacher_features: Tensor, index: Tensor,
                 negatives: Tensor | None = None, generator: torch.Generator | None = None) -> ContrastiveOutput:

@@ -5,7 +5,7 @@ Example:
     >>> from infobound import estimate_mi
     >>> x = np.random.randn(5000, 25); y = x + np.random.randn(5000, 25)
     >>> result = estimate_mi(x, y)                 # doctest: +SKIP
-    >>> result.value, result.ci                    # nats on held-out data, 95% interval
+    >>> result.value, result.ci, result.lower      # estimate (nats), sampling interval, certified I ≥ lower
 """
 
 from __future__ import annotations
@@ -17,12 +17,27 @@ from .neural import DEFAULT_BOUND, DEFAULT_CRITIC, NeuralConfig
 from .result import EstimateResult
 
 
+DEFAULT_METHOD = "fdime"
+"""What ``estimate_mi(x, y)`` runs; chosen by ``benchmarks/estimate_accuracy.py`` (docs/estimate.md)."""
+
+
 def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None = None, seed: int = 0,
-                method: str = "neural", **options: Any) -> EstimateResult:
+                method: str | None = None, **options: Any) -> EstimateResult:
     r"""Estimate I(X; Y) in nats from paired samples x [N, dx], y [N, dy].
 
-    With ``method="neural"`` (the default) a critic f(x, y) is trained by maximising a variational
-    bound on minibatches (Poole et al., ICML 2019; Song & Ermon, ICLR 2020 and NeurIPS 2020):
+    Without ``method`` (and without ``bound``/``critic``) it runs :data:`DEFAULT_METHOD`, chosen by
+    measurement on bmi's v1 tasks and high-MI non-Gaussian tasks (docs/estimate.md, "Default
+    estimator"): ``"fdime"``, the f-DIME estimator (Letizia et al., NeurIPS 2024) with a joint
+    critic trained on derangements on top of the Gaussian-copula (GCMI) critic. Its ``value`` is an
+    estimate — the Gaussian-copula MI plus the held-out mean of the learned correction — that may
+    sit on either side of the truth; its ``lower`` is a certified 95% lower confidence limit: ML-CPC
+    at the safe α with the final critic on test rows that took no part in training or early
+    stopping (:func:`infobound.estimate.certify.certified_lower_limit`). Options: the fields of
+    :class:`infobound.estimate.dime.DimeConfig`.
+
+    With ``method="neural"`` (or when ``bound`` or ``critic`` is given) a critic f(x, y) is trained
+    by maximising a variational bound on minibatches (Poole et al., ICML 2019; Song & Ermon, ICLR
+    2020 and NeurIPS 2020):
     the inputs are checked, split into train and held-out rows (``test_fraction``, default 0.2),
     standardised per coordinate with training statistics (an invertible per-coordinate map, so
     the MI is unchanged), and the critic is trained with Adam while the bound is evaluated on the
@@ -30,39 +45,52 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
     value (running median of the last ``smoothing_window`` evaluations) has not improved for
     ``patience`` evaluations, and the critic of the best smoothed value is restored.
 
-    The reported ``value`` is the bound evaluated with the trained critic on held-out batches of
+    The neural ``value`` is the bound evaluated with the trained critic on held-out batches of
     the training batch size — for bounds trained through a surrogate (JS, SMILE, MINE) it is the
     estimate itself (NWJ of f + 1, clipped DV, DV), not the surrogate. ``ci`` is mean ± t·SE over
     those k held-out batches, with SE their standard deviation / √k and t the 97.5% Student-t
     quantile with k − 1 degrees of freedom (1.96 when k is large; larger for few batches, whose
-    SE is itself uncertain). It covers the sampling noise of the held-out evaluation, not the bias
-    of the bound (a lower bound sits below the truth; SMILE's clipping can overshoot) nor that of
-    the critic's training.
+    SE is itself uncertain). It is a *sampling interval* (also ``result.sampling_interval``): it
+    covers the sampling noise of the held-out evaluation, not the bias of the bound (a lower bound
+    sits below the truth; SMILE's clipping can overshoot) nor that of the critic's training, so it
+    is not a confidence interval on I(X; Y).
 
-    Because the same held-out rows decide when to stop, the value carries a small optimistic
-    selection effect; the smoothing keeps it well below the interval's width on typical data.
+    ``lower`` is one: a one-sided 95% lower confidence limit on I(X; Y), valid for whatever critic
+    training produced. A third split of ``certify_fraction`` rows (default 0.2), used neither for
+    training nor for early stopping, is cut into batches; ML-CPC at α = n/(n(n−1)+1), a lower
+    bound for every critic, is evaluated on each with the final critic, and ``lower`` is the
+    one-sided Student-t limit of their mean (docs/estimate.md, "Certified lower limit";
+    :func:`infobound.estimate.certify.certified_lower_limit`). The ``fdime`` default certifies its own
+    critic the same way on its test rows; estimators without such a guarantee (``gcmi``, ``ksg``,
+    ``gaussian``, ``histogram``) set it to None.
+
+    Because the same held-out rows decide when to stop, the neural value carries a small
+    optimistic selection effect; the smoothing keeps it well below the interval's width on typical data.
 
     Args:
         x: samples of X, numpy array or torch tensor [N, dx] (or [N], read as [N, 1]).
         y: samples of Y, [N, dy] (or [N]); row i of x pairs with row i of y.
         bound: a name from ``infobound.bounds.available()`` (neural only). Default "ml_cpc"
-            with α = the smallest α measured safe for the batch size, chosen by measurement
-            (docs/estimate.md). InfoNCE and ML-CPC with α = 1 cannot exceed log(batch_size);
+            with α = n/(n(n−1)+1), the smallest α treated as safe for every critic at batch size n
+            (:func:`~infobound.estimate.safe_alpha.min_safe_alpha`, docs/validity.md). InfoNCE and ML-CPC with α = 1 cannot exceed log(batch_size);
             ML-CPC with α < 1 lifts that ceiling to log(batch_size/α).
         critic: a name from ``infobound.critics.available()`` (neural only; default "separable").
         seed: seeds the split, the batches and the critic's initialisation; equal seeds give equal
             results on the same machine and thread count.
-        method: "neural" or a registered non-neural estimator ("ksg", "gaussian"/"cca",
-            "histogram"; see :func:`available_methods`).
-        **options: for "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
+        method: None (the default estimator, :data:`DEFAULT_METHOD`), "fdime", "neural", or a
+            registered non-neural estimator ("gcmi", "ksg", "gaussian"/"cca", "histogram"; see
+            :func:`available_methods`).
+        **options: for "fdime" the fields of :class:`~infobound.estimate.dime.DimeConfig`; for
+            "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
             eval_interval, patience, smoothing_window, hidden, layers, embed_dim, test_fraction,
-            standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,
+            certify_fraction, standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,
             progress); for other methods their own keyword arguments (e.g. ``k`` for KSG).
 
     Returns:
-        :class:`EstimateResult` with ``value`` (nats), ``ci`` (low, high), ``history``
-        ({"step", "train", "heldout", "heldout_smoothed"}) and ``details`` (batch size, steps,
-        best step, stop reason, per-batch held-out values, the bound's ceiling, the config).
+        :class:`EstimateResult` with ``value`` (nats), ``ci`` (low, high; a sampling interval),
+        ``lower`` (certified 95% lower limit, or None), ``history`` and ``details`` (for neural:
+        batch size, steps, best step, stop reason, per-batch held-out values, the bound's ceiling,
+        the config; for fdime: the split, steps, the value's parts and the certificate).
 
     Raises:
         ValueError: length mismatch, NaN/Inf, wrong rank, too few samples, unknown bound, critic
@@ -70,10 +98,13 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
         TypeError: non-numeric data or an unknown option name.
 
     Warns:
-        UserWarning: ML-CPC α below the measured safe value for the batch size
+        UserWarning: ML-CPC α below the safe value for the batch size
             (:func:`infobound.estimate.safe_alpha.min_safe_alpha`), a bound that is not a valid
             lower bound, an estimate sitting at its bound's ceiling, a lowered batch size.
     """
+    if method is None:
+        # A bound or a critic names the neural estimator; otherwise the measured default.
+        method = "neural" if bound is not None or critic is not None else DEFAULT_METHOD
     run = get_method(method)
     if method.strip().lower() == "neural":
         return run(x, y, seed=seed, bound=bound or DEFAULT_BOUND, critic=critic or DEFAULT_CRITIC, **options)
@@ -82,5 +113,5 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
     return run(x, y, seed=seed, **options)
 
 
-__all__ = ["DEFAULT_BOUND", "DEFAULT_CRITIC", "EstimateResult", "MethodFn", "NeuralConfig", "available_methods",
+__all__ = ["DEFAULT_BOUND", "DEFAULT_CRITIC", "DEFAULT_METHOD", "EstimateResult", "MethodFn", "NeuralConfig", "available_methods",
            "estimate_mi", "get_method", "register_method"]

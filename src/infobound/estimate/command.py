@@ -1,4 +1,4 @@
-"""``infobound estimate X Y``: read two arrays from files, print the MI estimate with its interval."""
+"""``infobound estimate X Y``: read two arrays from files, print the MI estimate, its sampling interval and certified lower limit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from . import estimate_mi
-from .neural import DEFAULT_BOUND, DEFAULT_CRITIC, NeuralConfig
+from . import DEFAULT_METHOD
+from .methods import get_method
+from .neural import NeuralConfig
 
 _DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": None}
 
@@ -110,22 +112,23 @@ def _select(array: np.ndarray, names: list[str] | None, columns: list[str] | str
 def estimate_command(
     x_path: str,
     y_path: str,
-    bound: str = DEFAULT_BOUND,
-    critic: str = DEFAULT_CRITIC,
+    method: str | None = None,
+    bound: str | None = None,
+    critic: str | None = None,
     alpha: float | None = None,
     clip: float | None = None,
     seed: int = 0,
-    method: str = "neural",
-    batch_size: int = NeuralConfig.batch_size,
-    max_steps: int = NeuralConfig.max_steps,
-    lr: float = NeuralConfig.lr,
-    patience: int = NeuralConfig.patience,
-    eval_interval: int = NeuralConfig.eval_interval,
-    test_fraction: float = NeuralConfig.test_fraction,
-    hidden: int = NeuralConfig.hidden,
-    layers: int = NeuralConfig.layers,
-    embed_dim: int = NeuralConfig.embed_dim,
-    standardise: str = NeuralConfig.standardise,
+    batch_size: int | None = None,
+    max_steps: int | None = None,
+    lr: float | None = None,
+    patience: int | None = None,
+    eval_interval: int | None = None,
+    test_fraction: float | None = None,
+    certify_fraction: float | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
+    embed_dim: int | None = None,
+    standardise: str | None = None,
     x_columns: list[str] | str | None = None,
     y_columns: list[str] | str | None = None,
     k: int | None = None,
@@ -135,38 +138,43 @@ def estimate_command(
 ) -> None:
     """Estimate the mutual information I(X; Y) in nats between the rows of two data files.
 
-    Prints the estimate on held-out data with its 95% interval (mean ± t·SE over the held-out
-    batches, t the Student-t quantile for their number). Files: ``.npy`` arrays [N, d] or [N], or ``.csv``/``.tsv``/``.txt`` tables (a header
-    row of column names is detected); X and Y may be the same table with ``--x_columns`` and
-    ``--y_columns`` picking the columns.
+    Prints the estimate with its sampling interval (mean ± t·SE over held-out batches: the noise of
+    the evaluation, not a CI on the MI) and, for the estimators that have one (the default ``fdime``
+    and ``neural``), the certified one-sided 95% lower limit on I(X; Y) from rows kept apart from
+    training and early stopping (docs/estimate.md). Files: ``.npy`` arrays [N, d] or [N], or
+    ``.csv``/``.tsv``/``.txt`` tables (a header row of column names is detected); X and Y may be the
+    same table with ``--x_columns`` and ``--y_columns`` picking the columns.
 
     Args:
         x_path: file with the samples of X (N rows).
         y_path: file with the samples of Y (N rows, paired row by row with X).
-        bound: variational bound to train and report: ml_cpc (default, at the safe α of the batch),
-            infonce, nwj, js, smile, dv, ... (an unknown name lists them all).
-        critic: critic network: separable, concat (much slower: it scores every pair of a batch with
-            the network), bilinear, inner.
-        alpha: α of ML-CPC (lifts its ceiling to log(batch/α); warned below the safe value).
-        clip: τ of SMILE.
-        seed: seed of the split, the batches and the initialisation.
-        method: the estimator: neural (a critic trained with --bound), or ksg, gaussian (cca),
+        method: the estimator. Default: fdime (f-DIME over the Gaussian copula, the library's
+            default, chosen by measurement in docs/estimate.md), or neural (a critic trained with
+            --bound; implied by --bound, --critic, --alpha or --clip), gcmi, ksg, gaussian (cca),
             histogram (dx + dy <= 4).
-        batch_size: rows per training step and per held-out batch.
-        max_steps: upper limit on training steps (early stopping usually ends sooner).
-        lr: Adam learning rate.
-        patience: held-out evaluations without improvement before stopping.
-        eval_interval: training steps between held-out evaluations.
-        test_fraction: share of rows held out for stopping and for the reported value.
-        hidden: hidden width of the critic.
-        layers: hidden layers of the critic.
-        embed_dim: embedding size of the separable critic.
-        standardise: per-coordinate standardisation: zscore, rank (Gaussian copula) or none.
+        bound: (neural) variational bound to train and report: ml_cpc (default, at the safe α of
+            the batch), infonce, nwj, js, smile, dv, ... (an unknown name lists them all).
+        critic: (neural) critic network: separable (default), concat (much slower: it scores every
+            pair of a batch with the network), bilinear, inner.
+        alpha: (neural) α of ML-CPC (lifts its ceiling to log(batch/α); warned below the safe value).
+        clip: (neural) τ of SMILE.
+        seed: seed of the split, the batches and the initialisation.
+        batch_size: (fdime, neural) rows per training step and per held-out batch.
+        max_steps: (fdime, neural) upper limit on training steps (early stopping usually ends sooner).
+        lr: (fdime, neural) Adam learning rate.
+        patience: (fdime, neural) held-out evaluations without improvement before stopping.
+        eval_interval: (fdime, neural) training steps between held-out evaluations.
+        test_fraction: (fdime, neural) share of rows for the reported value (and, for fdime, the certificate).
+        certify_fraction: (neural) share of rows kept for the certified lower limit (0: none).
+        hidden: (fdime, neural) hidden width of the critic.
+        layers: (fdime, neural) hidden layers of the critic.
+        embed_dim: (neural) embedding size of the separable critic.
+        standardise: (neural) per-coordinate standardisation: zscore, rank (Gaussian copula) or none.
         x_columns: columns of the X file to use: a name from the header or a 0-based index, or
             several separated by commas (x1,x2).
         y_columns: columns of the Y file to use.
-        k: neighbours of --method ksg (default 5).
-        device: where the critic trains: cpu, cuda, cuda:1, ...
+        k: (ksg) neighbours (default 5).
+        device: (neural) where the critic trains: cpu, cuda, cuda:1, ...
         output: also write the full result (history included) to this JSON file; ``-`` writes the
             JSON to stdout (and the summary to stderr).
         progress: show a progress bar (default: on a terminal).
@@ -177,22 +185,41 @@ def estimate_command(
         y_table, y_names = load_table(y_path)
         x = _select(x_table, x_names, x_columns, x_path)
         y = _select(y_table, y_names, y_columns, y_path)
-        neural = method.strip().lower() == "neural"
-        if neural:
+        neural_only = {"bound": bound, "critic": critic, "alpha": alpha, "clip": clip,
+                       "certify_fraction": certify_fraction, "embed_dim": embed_dim, "standardise": standardise}
+        trained = {"batch_size": batch_size, "max_steps": max_steps, "lr": lr, "patience": patience,
+                   "eval_interval": eval_interval, "test_fraction": test_fraction, "hidden": hidden, "layers": layers}
+        neural_given = sorted(name for name, value in neural_only.items() if value is not None)
+        if method is None:
+            method = "neural" if any(neural_only[n] is not None for n in ("bound", "critic", "alpha", "clip")) \
+                else DEFAULT_METHOD
+        name = method.strip().lower()
+        get_method(name)  # an unknown name fails here, with the list, before any option is judged
+        given = {n: v for n, v in trained.items() if v is not None}
+        if name == "neural":
             if k is not None:
                 raise ValueError("--k applies to --method ksg, not to --method neural")
-            options: dict[str, Any] = dict(
-                bound=bound, critic=critic, alpha=alpha, clip=clip, batch_size=batch_size, max_steps=max_steps,
-                lr=lr, patience=patience, eval_interval=eval_interval, test_fraction=test_fraction, hidden=hidden,
-                layers=layers, embed_dim=embed_dim, standardise=standardise, device=device,
-                progress=progress is not False)
+            options: dict[str, Any] = dict(given, **{n: v for n, v in neural_only.items() if v is not None},
+                                           device=device, progress=progress is not False)
+        elif name == "fdime":
+            if k is not None:
+                raise ValueError(f"--k applies to --method ksg, not {method!r}")
+            if neural_given or device != "cpu":
+                flags = ", ".join(f"--{n}" for n in neural_given + (["device"] if device != "cpu" else []))
+                raise ValueError(f"{flags} apply to --method neural, not {method!r} (f-DIME trains on the CPU)")
+            options = dict(given, progress=progress is not False)
         else:
-            if bound != DEFAULT_BOUND or critic != DEFAULT_CRITIC or alpha is not None or clip is not None:
-                raise ValueError(f"--bound, --critic, --alpha and --clip apply to --method neural, not {method!r}")
-            if k is not None and method.strip().lower() != "ksg":
+            if neural_given:
+                flags = ", ".join(f"--{n}" for n in neural_given)
+                raise ValueError(f"{flags} apply to --method neural, not {method!r}")
+            if given:
+                flags = ", ".join(f"--{n}" for n in sorted(given))
+                raise ValueError(f"{flags} apply to the trained estimators (--method fdime or neural), not {method!r}")
+            if k is not None and name != "ksg":
                 raise ValueError(f"--k applies to --method ksg, not {method!r}")
             options = {} if k is None else {"k": k}
-        if neural and critic.strip().lower() in ("concat", "joint") and batch_size > 16:
+        neural = name == "neural"
+        if neural and (critic or "").strip().lower() in ("concat", "joint") and (batch_size or NeuralConfig.batch_size) > 16:
             # 191.6 vs 6.2 ms per step at batch 128, d = 20 (README, time per training step)
             print("infobound estimate: warning: --critic concat runs its network on every pair of a batch "
                   "(batch_size² evaluations per step): expect it to be tens of times slower than separable "
@@ -206,14 +233,25 @@ def estimate_command(
     for warning in caught:  # one readable line each instead of Python's file:line format
         print(f"infobound estimate: warning: {_cli_spelling(str(warning.message))}", file=sys.stderr)
 
-    interval = f"  95% CI [{result.ci[0]:.3f}, {result.ci[1]:.3f}]" if result.ci else ""
-    print(f"I(X; Y) = {result.value:.3f} nats{interval}  ({result.value / math.log(2):.3f} bits)", file=summary)
+    # The held-out interval covers sampling noise only, so it is not called a CI; the certified limit
+    # is the statement about I(X; Y) (docs/estimate.md, "Certified lower limit").
+    line = f"I(X; Y) = {result.value:.2f} nats"
+    if result.ci:
+        line += f" (sampling interval [{result.ci[0]:.2f}, {result.ci[1]:.2f}])"
+    if result.lower is not None:
+        line += f"; certified I ≥ {result.lower:.2f} at 95%"
+    print(f"{line}  ({result.value / math.log(2):.2f} bits)", file=summary)
     if result.method == "neural":
         d = result.details
+        certify = f" / {d['n_certify']} certification" if d.get("n_certify") else ""
         print(f"  {result.bound} bound, {d['critic']} critic; N = {result.n_samples} "
-              f"({d['n_train']} train / {d['n_heldout']} held-out), batch {d['batch_size']}, "
+              f"({d['n_train']} train / {d['n_heldout']} held-out{certify}), batch {d['batch_size']}, "
               f"{d['steps']} steps (best at {d['best_step']}, {d['stop_reason'].replace('_', ' ')}), "
               f"{result.seconds:.1f} s", file=summary)
+    elif result.method == "fdime":
+        d = result.details
+        print(f"  f-DIME ({result.bound}) over the Gaussian copula; N = {result.n_samples}, {result.seconds:.1f} s",
+              file=summary)
     else:
         print(f"  {result.method}; N = {result.n_samples}, {result.seconds:.1f} s", file=summary)
     if output == "-":

@@ -1,7 +1,7 @@
 """The registry behind ``estimate_mi(..., method=NAME)``: neural and non-neural estimators by name.
 
 A method is any callable ``fn(x, y, *, seed, **options) -> EstimateResult``. The neural estimator
-is "neural"; the non-neural ones (KSG, Gaussian/CCA, histogram) live in ``nonparametric.py`` and
+is "neural"; the non-neural ones (KSG, Gaussian/CCA, GCMI, histogram) live in ``nonparametric.py`` and
 are registered here under their names. Plug in your own with :func:`register_method`.
 """
 
@@ -54,6 +54,12 @@ def _neural(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     return estimate_neural(x, y, seed=seed, **options)
 
 
+def _dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
+    from .dime import estimate_dime
+
+    return estimate_dime(x, y, seed=seed, **options)
+
+
 def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
     # scipy is imported only when a non-neural method is used.
     def run(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
@@ -67,7 +73,8 @@ def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
 
 
 register_method("neural", _neural)
-for _name, _takes_seed in (("ksg", True), ("gaussian", True), ("cca", True), ("histogram", False)):
+register_method("fdime", _dime)
+for _name, _takes_seed in (("ksg", True), ("gaussian", True), ("cca", True), ("gcmi", True), ("histogram", False)):
     register_method(_name, _nonparametric(_name, _takes_seed))
 
 __all__ = ["MethodFn", "available_methods", "get_method", "register_method"]

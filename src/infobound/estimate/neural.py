@@ -11,8 +11,11 @@ reported number is not the training objective):
    training batch size; stop when the smoothed held-out value (the running median of the last
    ``smoothing_window`` evaluations, which ignores the isolated spikes of e^f-type bounds) has not
    improved for ``patience`` evaluations, and restore the critic of the best smoothed value;
-4. report the mean over held-out batches and the interval mean ± t·SE (t: the 97.5% Student-t
-   quantile with k − 1 degrees of freedom for k batches; 1.96 as k grows).
+4. report the mean over held-out batches and the sampling interval mean ± t·SE (t: the 97.5%
+   Student-t quantile with k − 1 degrees of freedom for k batches; 1.96 as k grows);
+5. certify: a third split of ``certify_fraction`` rows, untouched by training and early stopping,
+   gives the one-sided 95% lower confidence limit ``lower`` on I(X; Y) with the final critic
+   (:func:`~infobound.estimate.certify.certified_lower_limit`; docs/estimate.md).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from tqdm.auto import tqdm
 
 from .. import bounds, critics
 from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair
+from .certify import certified_lower_limit
 from .result import EstimateResult
 from .safe_alpha import min_safe_alpha
 
@@ -65,9 +69,13 @@ class NeuralConfig:
         layers: hidden layers of the critic's MLPs.
         embed_dim: embedding size of the separable critic.
         test_fraction: share of the rows held out for early stopping and for the reported value.
+        certify_fraction: share of the rows kept apart from training *and* early stopping to certify
+            the final critic: ``lower``, a one-sided 95% lower confidence limit on I(X; Y) from
+            ML-CPC at a safe α (docs/estimate.md, "Certified lower limit"). 0 switches it off
+            (``lower`` is then None).
         standardise: "zscore", "rank" (Gaussian copula) or "none"; fitted on the training rows.
         alpha: α of ML-CPC / α-CPC / interpolated bounds. None: for ML-CPC the smallest α
-            measured safe for the batch size (``safe_alpha.min_safe_alpha``), which lifts its
+            safe for every critic at the batch size (``safe_alpha.min_safe_alpha``), which lifts its
             ceiling log(n/α) as far as it stays a lower bound; for the others their own default.
         clip: τ of SMILE (None: the bound's own default, 5).
         bound_kwargs: any further keyword arguments of the bound.
@@ -89,6 +97,7 @@ class NeuralConfig:
     layers: int = 1
     embed_dim: int = 32
     test_fraction: float = 0.2
+    certify_fraction: float = 0.2
     standardise: str = "rank"
     alpha: float | None = None
     clip: float | None = None
@@ -117,6 +126,10 @@ class NeuralConfig:
             raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}")
         if not (isinstance(self.test_fraction, (int, float)) and 0.0 < self.test_fraction < 1.0):
             raise ValueError(f"`test_fraction` must lie strictly between 0 and 1, got {self.test_fraction!r}")
+        if not (isinstance(self.certify_fraction, (int, float)) and 0.0 <= self.certify_fraction < 1.0
+                and self.test_fraction + self.certify_fraction < 1.0):
+            raise ValueError(f"`certify_fraction` must lie in [0, 1) with test_fraction + certify_fraction < 1, got "
+                             f"{self.certify_fraction!r} (test_fraction={self.test_fraction!r})")
         if self.standardise not in STANDARDISE_CHOICES:
             raise ValueError(f"`standardise` must be one of {list(STANDARDISE_CHOICES)}, got {self.standardise!r}")
         for name in ("alpha", "clip"):
@@ -140,7 +153,7 @@ class NeuralConfig:
 def _bound_kwargs(bound: str, config: NeuralConfig, batch_size: int) -> dict[str, Any]:
     """The keyword arguments handed to the bound, checked against its signature.
 
-    ML-CPC without an explicit α gets the smallest α measured safe for the batch size
+    ML-CPC without an explicit α gets the smallest α safe for every critic at the batch size
     (:func:`~infobound.estimate.safe_alpha.min_safe_alpha`): the highest ceiling, log(n/α),
     that still keeps it a lower bound.
     """
@@ -193,8 +206,8 @@ def _warn_about_bound(bound: str, kwargs: dict[str, Any], batch_size: int) -> No
     elif meta.name == "ml_cpc" and alpha is not None:
         safe = min_safe_alpha(batch_size)
         if alpha < safe:
-            _warn(f"alpha={alpha:g} is below the smallest measured safe α ≈ {safe:.3g} for batch size "
-                  f"{batch_size}: ML-CPC may overshoot the true MI; raise alpha or the batch size")
+            _warn(f"alpha={alpha:g} is below the smallest safe α = n/(n(n−1)+1) ≈ {safe:.3g} for batch size "
+                  f"{batch_size}: ML-CPC may overshoot the true MI with some critics; raise alpha or the batch size")
     if not meta.in_nats:
         _warn(f"{bound!r} bounds an f-information, not the KL mutual information in nats")
 
@@ -320,13 +333,22 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
     x_all, y_all = as_pair(x, y)
     n = x_all.shape[0]
     n_held = int(round(n * config.test_fraction))
-    n_train = n - n_held
+    n_cert = int(round(n * config.certify_fraction))
+    n_train = n - n_held - n_cert
     batch_size = min(config.batch_size, n_held // 2, n_train)
     if batch_size < 8:
         minimum = math.ceil(16 / config.test_fraction)
         raise ValueError(f"too few samples for the neural estimator: N = {n} gives {n_held} held-out rows "
                          f"(test_fraction={config.test_fraction}); it needs two held-out batches of at least 8, "
                          f"i.e. N >= {minimum}. For small N use method='ksg'.")
+    # Certification batches: the training batch size where the rows allow four of them (the t limit
+    # with k − 1 = 3 degrees of freedom is already 2.35 SE), smaller ones otherwise.
+    cert_batch_size = min(batch_size, n_cert // 4) if n_cert else 0
+    if n_cert and cert_batch_size < 8:
+        _warn(f"no certified lower limit: N = {n} gives {n_cert} certification rows (certify_fraction="
+              f"{config.certify_fraction}), and certification needs at least 32 (four batches of 8), i.e. "
+              f"N >= {math.ceil(32 / config.certify_fraction)}; `lower` is None")
+        n_train, n_cert = n_train + n_cert, 0
     if batch_size < config.batch_size:
         _warn(f"batch_size lowered from {config.batch_size} to {batch_size} so that the {n_held} held-out "
               "rows make at least two batches (the interval needs two)")
@@ -339,7 +361,7 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
     try:
         generator = torch.Generator().manual_seed(seed)
         split = torch.randperm(n, generator=generator)
-        train_rows, held_rows = split[:n_train], split[n_train:]
+        train_rows, held_rows, cert_rows = split[:n_train], split[n_train:n_train + n_held], split[n_train + n_held:]
         scale_x = Standardiser.fit(x_all[train_rows], config.standardise)
         scale_y = Standardiser.fit(y_all[train_rows], config.standardise)
         device = torch.device(config.device)
@@ -351,6 +373,14 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
         history, run = _training_loop(model, bound_fn, kwargs, meta.stateful, x_train, y_train, x_held, y_held,
                                       batches, config, batch_size, generator, label=meta.name)
         per_batch = _evaluate(model, bound_fn, kwargs, x_held, y_held, batches)
+        certified = None
+        if n_cert:
+            # The critic and the standardisation are now fixed functions of the training and
+            # held-out rows; the certification rows are fresh i.i.d. pairs for them.
+            model.eval()
+            certified = certified_lower_limit(model, scale_x(x_all[cert_rows]).to(device),
+                                              scale_y(y_all[cert_rows]).to(device), batch_size=cert_batch_size,
+                                              bound="ml_cpc", level=0.95, generator=generator)
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -365,11 +395,15 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
               "an uncapped bound such as 'js' or 'smile'")
     details = {
         "critic": critic, "bound_kwargs": kwargs, "batch_size": batch_size, "n_train": n_train, "n_heldout": n_held,
+        "n_certify": n_cert, "certificate": None if certified is None else {
+            "bound": certified.bound, "alpha": certified.alpha, "batch_size": certified.batch_size,
+            "batches": certified.batches, "mean": certified.mean, "se": certified.se, "level": certified.level},
         "heldout_batches": per_batch.tolist(), "ceiling": ceiling, "dim_x": x_all.shape[1], "dim_y": y_all.shape[1],
         "config": {k: v for k, v in asdict(config).items() if k != "progress"}, **run,
     }
     return EstimateResult(value, ci, method="neural", bound=meta.name, n_samples=n,
-                          seconds=time.perf_counter() - start, history=history, details=details)
+                          seconds=time.perf_counter() - start, history=history, details=details,
+                          lower=None if certified is None else certified.lower)
 
 
 __all__ = ["DEFAULT_BOUND", "DEFAULT_CRITIC", "NeuralConfig", "estimate_neural"]

@@ -23,6 +23,7 @@ from .._names import canonical
 from .base import Alpha, CeilingWarning, ContrastiveOutput, GeometricAlphaSchedule, MIReadout
 from .contrastive import AlignmentUniformityLoss, FMICLLoss, InfoNCELoss, MLCPCLoss
 from .infocl import LowerBoundRegularizer, ReconstructionRegularizer
+from .noncontrastive import BarlowTwinsLoss, BYOLLoss
 from .queue import QueueInfoNCELoss, QueueMLCPCLoss
 
 _OBJECTIVES: dict[str, Callable[..., nn.Module]] = {
@@ -63,7 +64,7 @@ def build_queue_objective(name: str, **kwargs: Any) -> nn.Module:
 
 
 __all__ = [
-    "Alpha", "AlignmentUniformityLoss", "CeilingWarning", "ContrastiveOutput", "FMICLLoss", "GeometricAlphaSchedule",
+    "Alpha", "AlignmentUniformityLoss", "BYOLLoss", "BarlowTwinsLoss", "CeilingWarning", "ContrastiveOutput", "FMICLLoss", "GeometricAlphaSchedule",
     "InfoNCELoss", "LowerBoundRegularizer", "MIReadout", "MLCPCLoss", "QueueInfoNCELoss", "QueueMLCPCLoss",
     "ReconstructionRegularizer", "available_objectives", "build_objective", "build_queue_objective",
 ]

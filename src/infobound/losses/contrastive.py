@@ -18,6 +18,9 @@ Which pairs are negatives (``negatives=``):
   negatives come in correlated pairs, so ``log(2n − 1) − loss`` is the conventional reading of
   NT-Xent rather than a proven bound; its ceiling is log(2n − 1).
 
+f-MICL's default is the paper's own choice, ``"same"``: pairs of different samples within one view
+(see :class:`FMICLLoss`).
+
 Under DDP both views are gathered from all ranks (:func:`infobound.distributed.gather_with_grad`)
 and every rank computes the global objective on the gathered batch, so ML-CPC's single normaliser
 covers all pairs of all ranks and the update equals the single-process one on the concatenated
@@ -200,54 +203,96 @@ def _f_objective(v: Tensor, negatives: Tensor, div: FDivergence, weight: float) 
     return div.f_prime(v.diagonal()).mean() - weight * negative
 
 
+def _offdiag_mean(values: Tensor) -> Tensor:
+    """Mean of the off-diagonal entries of a square matrix."""
+    n = values.shape[0]
+    return (values.sum() - values.diagonal().sum()) / (n * (n - 1))
+
+
+FMICLNegatives = Literal["same", "cross", "simclr"]
+SIMILARITIES = ("gaussian", "cosine")
+
+
 class FMICLLoss(nn.Module):
-    r"""f-MICL: f-divergence contrastive objective with the f-Gaussian similarity (Lu et al., TMLR 2023).
+    r"""f-MICL: f-divergence contrastive objective with the f-Gaussian (or cosine) similarity (Lu et al., TMLR 2023).
 
     With scores v = log G, G = μ exp(−w‖ẑ1 − ẑ2‖²) on L2-normalised features (w = 1/(2σ²)),
 
     .. math::
-        \text{loss} = -\Big[\frac1N\sum_i f'(G_{ii}) - \frac{\alpha}{|\mathcal N|}\sum_{(i,j)\in\mathcal N} f^*(f'(G_{ij}))\Big]
+        \text{loss} = -\Big[\frac1N\sum_i f'(G(z1_i, z2_i)) - \frac{\alpha}{|\mathcal N|}\sum_{(a,b)\in\mathcal N} f^*(f'(G(a, b)))\Big]
 
-    over the positives and negative pairs 𝒩 (``negatives="cross"``: i ≠ j of the cross-view
-    matrix, as in the paper's minibatch objective). With α = 1 the bracket is the f-divergence
-    lower bound ``bounds.f_divergence(v, divergence)``; the paper uses α = 40.
+    over the N positives and the negative pairs 𝒩, chosen by ``negatives``:
 
-    ``mi_lower_bound`` is the KL (NWJ) bound on the same scores, ``mean(v_ii + 1) − mean_𝒩 e^{v_ij}``:
+    * ``"same"`` (default, the paper's minibatch objective ``(α/(N(N−1))) Σ_{i≠j} f*(s(x_i, x_j))``):
+      pairs of different samples *within* a view, (z1_i, z1_j) and (z2_i, z2_j), i ≠ j; the two
+      views' negative terms are averaged (the paper writes view 1 only; both views have the same
+      marginal, so the average is the same objective with half the variance).
+    * ``"cross"``: (z1_i, z2_j), i ≠ j, of the cross-view matrix (this library's default before issue 11).
+    * ``"simclr"``: the 2n views, each against its partner (positive) and the other 2n − 2 views.
+
+    ``similarity="cosine"`` replaces G by the paper's ablation baseline exp(cos(z1, z2)/τ), the
+    cosine similarity of InfoNCE (v = cos/τ, τ = ``temperature``).
+
+    ``mi_lower_bound`` is the KL (NWJ) bound on the cross-view scores, ``mean(v_ii + 1) − mean_{i≠j} e^{v_ij}``:
     valid in nats for every divergence, because every f's optimal score is the same log density
-    ratio. The f-Gaussian similarity caps it: G ≤ μ gives a ceiling of 1 + log μ nats.
+    ratio, and because cross-view pairs are samples of p(z1)p(z2) whatever pairs train. The
+    f-Gaussian similarity caps it: G ≤ μ gives a ceiling of 1 + log μ nats (cosine: 1 + 1/τ).
 
-    KL with the Gaussian similarity is alignment–uniformity: its loss equals
-    ``w·align − 1 − log μ + α μ exp(U)`` with align = mean ‖ẑ1_i − ẑ2_i‖² and
-    U = log mean_{i≠j} exp(−w‖ẑ1_i − ẑ2_j‖²); :class:`AlignmentUniformityLoss` takes the log of the
-    negative term (U itself) and computes it within each view.
+    KL with the Gaussian similarity and ``"same"`` negatives is alignment–uniformity: its loss
+    equals ``w·align − 1 − log μ + α μ ½(exp U(ẑ1) + exp U(ẑ2))`` with align = mean ‖ẑ1_i − ẑ2_i‖²
+    and U(x) = log mean_{i≠j} exp(−w‖x_i − x_j‖²), the uniformity of :class:`AlignmentUniformityLoss`
+    (which takes the log of the negative term).
 
     Args:
-        divergence: ``kl``, ``js``, ``pearson``, ``sq_hellinger``, ``tsallis``, ``vlc``.
+        divergence: ``kl``, ``js``, ``pearson``, ``sq_hellinger``, ``tsallis``, ``vlc``, and
+            ``reverse_kl``, ``neyman``, ``jeffrey`` (outside the paper's assumptions: their negative
+            term does not favour uniform features; see docs/losses.md).
         weight: α, the weight of the negative term (40 in the paper).
         inverse_width: w = 1/(2σ²) of the Gaussian similarity (1 in the paper).
         mu: μ of the Gaussian similarity (1 in the paper).
-        negatives: ``"cross"`` (default) or ``"simclr"`` (2n views, own view excluded).
+        negatives: ``"same"`` (default, the paper's), ``"cross"`` or ``"simclr"``.
+        similarity: ``"gaussian"`` (default, the f-Gaussian) or ``"cosine"``.
+        temperature: τ of the cosine similarity (0.5).
         **divergence_params: ``a`` for Tsallis.
     """
 
     def __init__(self, divergence: str = "kl", weight: float = 40.0, inverse_width: float = 1.0, mu: float = 1.0,
-                 negatives: Negatives = "cross", **divergence_params: float) -> None:
+                 negatives: FMICLNegatives = "same", similarity: str = "gaussian", temperature: float = 0.5,
+                 **divergence_params: float) -> None:
         super().__init__()
         if not (weight > 0 and math.isfinite(weight)):
             raise ValueError(f"`weight` must be a finite number > 0, got {weight}")
+        if negatives not in ("same", "cross", "simclr"):
+            raise ValueError(f"`negatives` must be 'same', 'cross' or 'simclr', got {negatives!r}")
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"`similarity` must be one of {SIMILARITIES}, got {similarity!r}")
         get_divergence(divergence, **divergence_params)  # fail early on an unknown name
         # kept by name and looked up per call: the divergences are lambdas, which would make the module unpicklable
         self.divergence, self.divergence_params = divergence, dict(divergence_params)
         self.weight = float(weight)
-        self.critic = FGaussianCritic(inverse_width=inverse_width, mu=mu)
-        self.negatives = _check_negatives(negatives)
-        self.ceiling = 1.0 + math.log(mu)
+        self.similarity = similarity
+        if similarity == "gaussian":
+            self.critic: nn.Module = FGaussianCritic(inverse_width=inverse_width, mu=mu)
+            self.ceiling = 1.0 + math.log(mu)
+        else:
+            self.critic = InnerProductCritic(temperature=temperature, normalize=True)
+            self.ceiling = 1.0 + 1.0 / temperature
+        self.negatives = negatives
 
     def forward(self, z1: Tensor, z2: Tensor, progress: float | None = None) -> ContrastiveOutput:
         z1, z2 = gather_pair(z1, z2)
+        div = get_divergence(self.divergence, **self.divergence_params)
+        if self.negatives == "same":
+            cross = upcast(self.critic(z1, z2))  # the bounds' precision policy: no half-precision sums
+            negative = 0.5 * (_offdiag_mean(div.conjugate_of_f_prime(upcast(self.critic(z1, z1))))
+                              + _offdiag_mean(div.conjugate_of_f_prime(upcast(self.critic(z2, z2)))))
+            loss = -(div.f_prime(cross.diagonal()).mean() - self.weight * negative)
+            with torch.no_grad():
+                bound = _f_objective(cross, _negatives_mask(cross.shape[0], None, cross.device), get_divergence("kl"), 1.0)
+            return ContrastiveOutput(loss, bound, self.ceiling)
         scores, own = _paired_scores(self.critic, z1, z2, self.negatives)
         negatives = _negatives_mask(scores.shape[0], own, scores.device)
-        loss = -_f_objective(scores, negatives, get_divergence(self.divergence, **self.divergence_params), self.weight)
+        loss = -_f_objective(scores, negatives, div, self.weight)
         with torch.no_grad():
             bound = _f_objective(scores, negatives, get_divergence("kl"), 1.0)
         return ContrastiveOutput(loss, bound, self.ceiling)
@@ -293,4 +338,4 @@ class AlignmentUniformityLoss(nn.Module):
         return ContrastiveOutput(loss, bound, math.log(z1.shape[0]))
 
 
-__all__ = ["AlignmentUniformityLoss", "FMICLLoss", "InfoNCELoss", "MLCPCLoss", "Negatives", "check_pair", "gather_pair"]
+__all__ = ["AlignmentUniformityLoss", "FMICLLoss", "FMICLNegatives", "InfoNCELoss", "MLCPCLoss", "Negatives", "check_pair", "gather_pair"]

@@ -4,12 +4,19 @@ InfoCL maximises ``I(z1; z2) + λ I(z1; v1) + λ I(z2; v2)``: besides the shared
 representation keeps information about its own augmented view. Two estimators of the extra terms,
 usable with any method (add the returned term to the contrastive loss):
 
-* RC (:class:`ReconstructionRegularizer`): a decoder reconstructs the augmented view from the
-  backbone feature; term = λ·MSE.
-* LBE (:class:`LowerBoundRegularizer`): a stochastic encoder h = μ + ζε and the entropy lower bound
-  ``−mean_i logsumexp_j(−‖h_i − μ_j‖²/s)`` on the pooled outputs of several blocks (weights
-  0.25, 0.5, 1 for the last three stages); the term returned is λ·Σ_b w_b·mean_i logsumexp_j(…),
-  i.e. minus the bound, so that adding it to the loss maximises the bound.
+* RC (:class:`ReconstructionRegularizer`): a decoder reconstructs each augmented view from its
+  representation h; term = λ·Σ_views MSE(recon(h_v), x_v) (the official code: the two views'
+  MSEs are summed, not averaged).
+* LBE (:class:`LowerBoundRegularizer`): a stochastic encoder h = μ + ζε and the InfoNCE-type lower
+  bound ``−mean_i logsumexp_j(−‖h_i − μ_j‖²/s)`` on the pooled outputs of the last three stages
+  (weights 0.25, 0.5, 1; the last stage is the representation itself), each computed over the
+  2N samples of both views concatenated, as the official code does; the term returned is
+  λ·Σ_b w_b·mean_i logsumexp_j(…), i.e. minus the bound, so adding it to the loss maximises the bound.
+  In the official code the noisy last stage h = μ + ζε is also what the projector sees
+  (:meth:`LowerBoundRegularizer.sample`); the methods do that by default when LBE is on.
+
+Reference: Haoqing-Wang/InfoCL, ``contrastive_learning/{SimCLR,BYOL,BarTwins}/main.py`` (read to match
+conventions; none of it is copied).
 """
 
 from __future__ import annotations
@@ -25,7 +32,13 @@ from ..bounds._checks import upcast
 
 
 class ReconstructionRegularizer(nn.Module):
-    """RC: ``weight · MSE(decoder(features), target_view)``.
+    r"""RC: ``weight · Σ_v MSE(decoder(h_v), x_v)`` over the views given.
+
+    .. math::
+        \text{term} = \lambda\,\big(\operatorname{mse}(\mathrm{rec}(h_1), x_1) + \operatorname{mse}(\mathrm{rec}(h_2), x_2)\big)
+
+    with each MSE the mean over the elements of one view's batch (InfoCL's official code; a single
+    tensor pair is one view).
 
     Args:
         decoder: maps backbone features [n, ...] to the shape of the augmented view; it is a
@@ -39,13 +52,21 @@ class ReconstructionRegularizer(nn.Module):
             raise ValueError(f"`weight` must be a finite number >= 0, got {weight}")
         self.decoder, self.weight = decoder, float(weight)
 
-    def forward(self, features: Tensor, target_view: Tensor) -> Tensor:
-        """The term to ADD to the loss (0-dim)."""
-        reconstruction = self.decoder(features)
-        if reconstruction.shape != target_view.shape:
-            raise ValueError(f"the decoder must reconstruct the view's shape {tuple(target_view.shape)}, "
-                             f"got {tuple(reconstruction.shape)} from features of shape {tuple(features.shape)}")
-        return self.weight * F.mse_loss(reconstruction, target_view)
+    def forward(self, features: Tensor | Sequence[Tensor], target_views: Tensor | Sequence[Tensor]) -> Tensor:
+        """The term to ADD to the loss (0-dim): one (features, view) pair, or one per view (summed)."""
+        if isinstance(features, Tensor):
+            features, target_views = [features], [target_views]  # type: ignore[list-item]
+        if len(features) != len(target_views) or not features:
+            raise ValueError(f"need one target view per feature tensor, got {len(features)} and {len(target_views)}")
+        total = None
+        for h, view in zip(features, target_views):
+            reconstruction = self.decoder(h)
+            if reconstruction.shape != view.shape:
+                raise ValueError(f"the decoder must reconstruct the view's shape {tuple(view.shape)}, "
+                                 f"got {tuple(reconstruction.shape)} from features of shape {tuple(h.shape)}")
+            term = F.mse_loss(reconstruction, view)
+            total = term if total is None else total + term
+        return self.weight * total
 
 
 def _pool(feature: Tensor) -> Tensor:
@@ -63,21 +84,23 @@ def _log_kernel_mean(h: Tensor, mu: Tensor, scale: float) -> Tensor:
 
 
 class LowerBoundRegularizer(nn.Module):
-    r"""LBE: the entropy lower-bound term of InfoCL on noisy block features.
+    r"""LBE: InfoCL's lower-bound term on the stochastic stage outputs h = μ + ζε.
 
-    For each block b with pooled features μ [n, c]: h = μ + ζε, ε ~ N(0, I), and
+    For each stage b with pooled outputs μ [M, c] (M = 2N: both views concatenated) and samples
+    h = μ + ζε, ε ~ N(0, I):
 
     .. math::
-        \text{term} = \lambda \sum_b w_b \,\frac1n\sum_i \log\sum_j e^{-\lVert h_i - \mu_j\rVert^2 / s}
+        \text{term} = \lambda \sum_b w_b \,\frac1M\sum_i \log\sum_j e^{-\lVert h_i - \mu_j\rVert^2 / s}
 
-    which is minus the lower bound (up to the constant log n); adding it to the loss pushes the
-    features of different samples apart. The noise comes from torch's global generator.
+    which is minus the lower bound ``InfoNCE(μ, h)`` of the official code (up to the constant
+    log M); adding it to the loss pushes the representations of different samples apart. Noise is
+    drawn from torch's global generator unless the samples are passed in.
 
     Args:
-        weights: w_b per block, in the order the blocks are passed (paper: 0.25, 0.5, 1 for the
-            last three stages).
-        noise: ζ (0.1).
-        scale: s (20).
+        weights: w_b for the last stages, shallowest first (paper: 0.25, 0.5, 1 for the last three;
+            with fewer stages, e.g. an encoder exposing only h, the trailing weights are used).
+        noise: ζ, the standard deviation of the stochastic encoder's noise (0.1).
+        scale: s (20; the official ImageNet runs use 80).
         lam: λ (1 for SimCLR on CIFAR/STL).
     """
 
@@ -91,14 +114,31 @@ class LowerBoundRegularizer(nn.Module):
         self.weights = tuple(float(w) for w in weights)
         self.noise, self.scale, self.lam = float(noise), float(scale), float(lam)
 
-    def forward(self, block_features: Sequence[Tensor]) -> Tensor:
-        """The term to ADD to the loss (0-dim), from one feature tensor per block."""
-        if len(block_features) != len(self.weights):
-            raise ValueError(f"got {len(block_features)} block features for {len(self.weights)} weights {self.weights}")
+    def sample(self, mu: Tensor) -> Tensor:
+        """The stochastic encoder's sample h = μ + ζε (ε from torch's global generator)."""
+        return mu + self.noise * torch.randn_like(mu)
+
+    def forward(self, means: Sequence[Tensor], samples: Sequence[Tensor | None] | None = None) -> Tensor:
+        """The term to ADD to the loss (0-dim).
+
+        Args:
+            means: μ per stage (the last ``len(weights)`` stages, or fewer), each [M, c, ...]; maps are
+                average-pooled to [M, c].
+            samples: h per stage (same shapes after pooling), e.g. the sample that also fed the
+                projector; None (or a None entry) draws h = μ + ζε here.
+        """
+        if not 1 <= len(means) <= len(self.weights):
+            raise ValueError(f"got {len(means)} stage outputs for {len(self.weights)} weights {self.weights}; "
+                             f"pass the last {len(self.weights)} stages (or fewer)")
+        samples = list(samples) if samples is not None else [None] * len(means)
+        if len(samples) != len(means):
+            raise ValueError(f"got {len(samples)} samples for {len(means)} stage outputs")
         total = None
-        for weight, feature in zip(self.weights, block_features):
-            mu = _pool(feature)
-            h = mu + self.noise * torch.randn_like(mu)
+        for weight, mu, h in zip(self.weights[-len(means):], means, samples):
+            mu = _pool(mu)
+            h = self.sample(mu) if h is None else _pool(h)
+            if h.shape != mu.shape:
+                raise ValueError(f"a sample h must have the shape of its mean μ {tuple(mu.shape)}, got {tuple(h.shape)}")
             term = weight * _log_kernel_mean(h, mu, self.scale)
             total = term if total is None else total + term
         return self.lam * total

@@ -8,8 +8,10 @@ nothing but that:
   are stored in every checkpoint (a checkpoint alone rebuilds the model);
 - the objective chosen by name (:func:`infobound.losses.build_objective`), with fixed α or the
   geometric α schedule driven by training progress;
-- InfoCL's regularisers: ``rc`` (a decoder from the backbone feature back to the augmented view)
-  and ``lbe`` (the encoder's last three block features);
+- InfoCL's regularisers as in the official code: ``rc`` (a decoder from the representation h back
+  to each augmented view, the two views' MSEs summed) and ``lbe`` (the last three encoder stages,
+  the last being h, each over both views concatenated), with the stochastic encoder
+  h = μ + ζε feeding the projector (on by default with ``lbe``, the paper's setting);
 - an online linear probe on detached features (trained with its own cross-entropy; it cannot move
   the encoder);
 - the MI lower bound in nats implied by the objective, logged every step (``train/mi_nats_step``)
@@ -31,10 +33,11 @@ from torch import Tensor, nn
 
 from infobound import losses
 from infobound.data import build_augmentation
-from infobound.models import ProjectionHead, ReconstructionDecoder, build_encoder, default_encoder
+from infobound.models import ProjectionHead, ReconstructionDecoder, resolve_encoder
+from infobound.models.encoders import encoder_stages
 
 REGULARIZERS = ("none", "rc", "lbe")
-LBE_STAGES = 3  # InfoCL: the pooled outputs of the last three stages, weights 0.25 / 0.5 / 1
+LBE_WEIGHTS = (0.25, 0.5, 1.0)  # InfoCL: the last three stages (the last one is h), shallowest first
 
 
 def objective_options(objective: str, alpha: float | None, alpha_end: float | None, divergence: str | None,
@@ -66,20 +69,27 @@ def _step_seed(seed: int, step: int, rank: int) -> int:
 
 
 class ContrastiveMethod(L.LightningModule):
-    """Base of :class:`~infobound.methods.SimCLR` and :class:`~infobound.methods.MoCo`.
+    """Base of the methods (:class:`~infobound.methods.SimCLR`, :class:`~infobound.methods.MoCo`, BYOL, ...).
 
     Args:
         input_shape: shape of one (un-augmented) example.
         num_classes: classes of the online probe.
         dataset: dataset name; picks the default augmentation.
-        encoder: encoder name (default: by input shape, e.g. ``cnn1d`` for signals); ``encoder_kwargs`` go to it.
-        objective: ``infonce``, ``ml_cpc``, ``fmicl`` or ``au`` (:func:`infobound.losses.available_objectives`).
+        encoder: encoder name (default: by input shape, e.g. ``cnn1d`` for signals), your own ``nn.Module``, or
+            ``"package.module:Class"`` (:func:`infobound.models.resolve_encoder`); ``encoder_kwargs`` go to
+            its constructor. A module instance is not stored in the hyper-parameters: pass it again to
+            ``load_from_checkpoint(path, encoder=...)``.
+        objective: ``infonce``, ``ml_cpc``, ``fmicl`` or ``au`` (:func:`infobound.losses.available_objectives`);
+            None: the method's own (``default_objective``).
         alpha, alpha_end: ML-CPC's α, or the geometric schedule alpha → alpha_end.
         divergence: f-MICL's f-divergence (kl, js, pearson, sq_hellinger, tsallis, vlc).
         temperature: the objective's temperature (its own default when None).
         objective_kwargs: any further objective options.
         proj_hidden, proj_dim: projection head widths.
         regularizer, lam: InfoCL ``rc`` or ``lbe`` with weight λ, or ``none``.
+        stochastic: feed the projector h = μ + ζε instead of μ (InfoCL's stochastic encoder); None:
+            on with ``lbe`` (the official code), off otherwise. Probes always see μ.
+        lbe_noise, lbe_scale: ζ (0.1) and the kernel scale s (20) of LBE and the stochastic encoder.
         lr, weight_decay, lr_schedule: Adam; ``cosine`` (per step, to 0) or ``constant``.
         seed: seeds the views (the model's initial weights come from the global seed set before building).
         augment_kwargs: overrides of the dataset's default augmentation.
@@ -87,13 +97,15 @@ class ContrastiveMethod(L.LightningModule):
     """
 
     name = "base"  # the method's name in checkpoints and the CLI
+    default_objective = "infonce"
 
     def __init__(self, input_shape: Sequence[int], num_classes: int, dataset: str = "mnist1d",
-                 encoder: str | None = None, encoder_kwargs: dict[str, Any] | None = None,
-                 objective: str = "infonce", alpha: float | None = None, alpha_end: float | None = None,
+                 encoder: str | nn.Module | None = None, encoder_kwargs: dict[str, Any] | None = None,
+                 objective: str | None = None, alpha: float | None = None, alpha_end: float | None = None,
                  divergence: str | None = None, temperature: float | None = None,
                  objective_kwargs: dict[str, Any] | None = None, proj_hidden: int = 256, proj_dim: int = 64,
-                 regularizer: str = "none", lam: float = 1.0, lr: float = 1e-3, weight_decay: float = 1e-6,
+                 regularizer: str = "none", lam: float = 1.0, stochastic: bool | None = None,
+                 lbe_noise: float = 0.1, lbe_scale: float = 20.0, lr: float = 1e-3, weight_decay: float = 1e-6,
                  lr_schedule: str = "cosine", seed: int = 0, augment_kwargs: dict[str, Any] | None = None,
                  online_probe: bool = True) -> None:
         super().__init__()
@@ -101,9 +113,14 @@ class ContrastiveMethod(L.LightningModule):
             raise ValueError(f"unknown regularizer {regularizer!r}; expected one of {REGULARIZERS}")
         if lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"`lr_schedule` must be 'cosine' or 'constant', got {lr_schedule!r}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["encoder"] if isinstance(encoder, nn.Module) else None)
+        objective = objective or self.default_objective
+        self.stochastic = (regularizer == "lbe") if stochastic is None else bool(stochastic)
+        if not (lbe_noise >= 0 and math.isfinite(lbe_noise)):
+            raise ValueError(f"`lbe_noise` (ζ) must be a finite number >= 0, got {lbe_noise}")
+        self.lbe_noise = float(lbe_noise)
         input_shape = tuple(input_shape)
-        self.encoder = build_encoder(encoder or default_encoder(input_shape), input_shape, **(encoder_kwargs or {}))
+        self.encoder = resolve_encoder(encoder, input_shape, **(encoder_kwargs or {}))
         self.augment = build_augmentation(dataset, input_shape, **(augment_kwargs or {}))
         self.projector = ProjectionHead(self.encoder.output_dim, proj_hidden, proj_dim)
         self.build_objective(objective, objective_options(objective, alpha, alpha_end, divergence, temperature,
@@ -113,7 +130,7 @@ class ContrastiveMethod(L.LightningModule):
             self.regularizer = losses.ReconstructionRegularizer(
                 ReconstructionDecoder(self.encoder.output_dim, input_shape), weight=lam)
         elif regularizer == "lbe":
-            self.regularizer = losses.LowerBoundRegularizer(lam=lam)
+            self.regularizer = losses.LowerBoundRegularizer(LBE_WEIGHTS, noise=lbe_noise, scale=lbe_scale, lam=lam)
         self.probe = nn.Linear(self.encoder.output_dim, num_classes) if online_probe else None
         self.mi_readout = losses.MIReadout(f"{self.name}/{objective}")
         self.data_options: dict[str, Any] = {}  # how to reload the data; saved with every checkpoint for `probe`
@@ -124,7 +141,8 @@ class ContrastiveMethod(L.LightningModule):
         self.objective = losses.build_objective(name, **kwargs)
 
     def contrastive(self, h: Tensor, v1: Tensor, v2: Tensor, progress: float) -> "losses.ContrastiveOutput":
-        """The contrastive objective from backbone features ``h = encoder(cat(v1, v2))`` of the two views."""
+        """The method's objective from the representations ``h`` [2n, d] of ``cat(v1, v2)`` (the stochastic
+        encoder's sample when that is on): what the projector sees."""
         raise NotImplementedError
 
     # --- training ---------------------------------------------------------------------------------
@@ -147,23 +165,28 @@ class ContrastiveMethod(L.LightningModule):
         x, y = batch[0], batch[1]
         n = len(x)
         v1, v2 = self.views(x)
-        h, blocks = self.encoder(torch.cat([v1, v2]), return_blocks=True)
+        stages = encoder_stages(self.encoder, torch.cat([v1, v2]))
+        mu = stages[-1]
+        # the noise of the stochastic encoder and of LBE comes from torch's global RNG: seed it from the
+        # step, so a resumed run draws the same noise as an uninterrupted one
+        with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
+            torch.manual_seed(_step_seed(self.hparams.seed, self.global_step, self.global_rank) + 1)
+            h = mu + self.lbe_noise * torch.randn_like(mu) if self.stochastic else mu
+            reg = None
+            if self.hparams.regularizer == "rc":
+                reg = self.regularizer([h[:n], h[n:]], [v1, v2])
+            elif self.hparams.regularizer == "lbe":
+                means = stages[-len(LBE_WEIGHTS):]
+                # the last stage's sample is the h the projector sees (official code); the others are drawn here
+                reg = self.regularizer(means, [None] * (len(means) - 1) + [h if self.stochastic else None])
         out = self.contrastive(h, v1, v2, self.progress)
         loss = out.loss
         logs = {"train/loss": out.loss.detach(), "train/mi_nats": out.mi_lower_bound}
-        if self.hparams.regularizer == "rc":
-            reg = self.regularizer(h, torch.cat([v1, v2]))
-        elif self.hparams.regularizer == "lbe":
-            stages = blocks[-LBE_STAGES:]
-            # LBE draws its noise from torch's global RNG: seed it from the step too, so resuming stays exact.
-            with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
-                torch.manual_seed(_step_seed(self.hparams.seed, self.global_step, self.global_rank) + 1)
-                reg = 0.5 * (self.regularizer([b[:n] for b in stages]) + self.regularizer([b[n:] for b in stages]))
-        if self.regularizer is not None:
+        if reg is not None:
             loss = loss + reg
             logs["train/reg"] = reg.detach()
         if self.probe is not None:
-            logits = self.probe(h[:n].detach())
+            logits = self.probe(mu[:n].detach())
             probe_loss = F.cross_entropy(logits, y)
             loss = loss + probe_loss
             logs["train/probe_loss"] = probe_loss.detach()

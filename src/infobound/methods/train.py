@@ -32,11 +32,15 @@ from infobound.eval import evaluate_features, extract_features
 from infobound.runs import prepare_out
 from infobound.safe_load import load_torch
 
+from .barlow_twins import BarlowTwins
 from .base import ContrastiveMethod
+from .byol import BYOL
 from .moco import MoCo
+from .mocov3 import MoCoV3
 from .simclr import SimCLR
 
-METHODS: dict[str, type[ContrastiveMethod]] = {"simclr": SimCLR, "moco": MoCo}
+METHODS: dict[str, type[ContrastiveMethod]] = {"simclr": SimCLR, "moco": MoCo, "mocov3": MoCoV3, "byol": BYOL,
+                                               "barlow_twins": BarlowTwins}
 LAST_CHECKPOINT = "checkpoints/last.ckpt"
 
 
@@ -63,8 +67,9 @@ class EpochSeededSampler(Sampler[int]):
 
 
 def build_method(method: str, input_shape: tuple[int, ...], num_classes: int, **options: Any) -> ContrastiveMethod:
-    """A LightningModule by name (``simclr``, ``moco``); ``options`` as :class:`~infobound.methods.base.ContrastiveMethod`
-    (plus ``queue_size`` / ``momentum`` for MoCo)."""
+    """A LightningModule by name (``simclr``, ``moco``, ``mocov3``, ``byol``, ``barlow_twins``); ``options`` as
+    :class:`~infobound.methods.base.ContrastiveMethod` (plus ``queue_size`` / ``momentum`` for MoCo, ``momentum``
+    for MoCo v3 and BYOL, ``lambda_offdiag`` for Barlow Twins)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {available_methods()}")
     return METHODS[method](input_shape, num_classes, **options)
@@ -216,41 +221,50 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     return metrics
 
 
-def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | None = None,
+def pretrain(method: str = "simclr", objective: str | None = None, alpha: float | None = None,
              alpha_end: float | None = None, divergence: str | None = None, temperature: float | None = None,
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
-             num_samples: int = 10000, data_seed: int = 0, encoder: str | None = None, proj_dim: int = 64,
+             num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
+             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int = 64,
              proj_hidden: int = 256, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
              epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
              num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
              progress: bool | None = None, data_kwargs: dict[str, Any] | None = None,
-             encoder_kwargs: dict[str, Any] | None = None, views: str | None = None) -> dict[str, Any]:
+             views: str | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
     bound in nats, ...), OUT/model.ckpt and a checkpoint per epoch under OUT/checkpoints/.
 
     Args:
-        method: the self-supervised method (which LightningModule): simclr or moco; the loss is --objective.
-        objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc).
+        method: the self-supervised method (which LightningModule): simclr, moco, mocov3, byol or barlow_twins;
+            the loss is --objective.
+        objective: infonce, ml_cpc, fmicl or au (MoCo: infonce or ml_cpc; MoCo v3: infonce, ml_cpc or fmicl;
+            BYOL and Barlow Twins have their own); default: the method's own (infonce for the contrastive ones).
         alpha: ML-CPC's α (fixed), or the start of the geometric schedule when alpha_end is given.
         alpha_end: end of the geometric α schedule (e.g. --alpha 10 --alpha_end 0.1).
         divergence: f-MICL's f-divergence (kl, js, pearson, sq_hellinger, tsallis, vlc).
         temperature: the objective's temperature (its own default if omitted).
         regularizer: InfoCL regulariser: none, rc or lbe.
         lam: the regulariser's weight λ.
-        dataset: mnist1d, digits, cifar10, cifar100, stl10, npy or wordnet (glosses as token ids).
-        data_dir: directory of the local-file datasets (cifar10/100, stl10, npy; wordnet: /usr/share/wordnet).
-        num_samples: MNIST-1D size (train + test, split 80/20).
-        data_seed: seed of data generation / train-test split.
-        encoder: mlp, cnn1d, resnet18_cifar, text_transformer or text_cnn (default: by input shape;
-            text_transformer for wordnet).
+        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10, npy or wordnet
+            (WordNet glosses as token ids; docs/text.md).
+        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy;
+            wordnet: /usr/share/wordnet).
+        num_samples: examples in total (train + test): MNIST-1D generates that many (default 10,000, split
+            80/20); any other dataset is subsampled to it, stratified by class (default: all).
+        data_seed: seed of data generation / train-test split / subsample.
+        encoder: mlp, cnn1d, resnet18_cifar, vit, text_transformer or text_cnn (default: by input shape;
+            text_transformer for wordnet), or your own as
+            package.module:Class or path/to/file.py:Class.
+        encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
+        image_size: image_folder only: resize and centre-crop every image to this side.
         proj_dim: projection head output width.
         proj_hidden: projection head hidden width.
         queue_size: MoCo's K.
-        momentum: MoCo's key-encoder momentum.
+        momentum: the key / target encoder's momentum (MoCo, MoCo v3, BYOL).
         batch_size: batch size per process.
         epochs: training epochs.
         lr: Adam learning rate.
@@ -272,7 +286,6 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         progress: show a progress bar (default: on a terminal).
         data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
             (:func:`infobound.data.wordnet.load_wordnet`).
-        encoder_kwargs: encoder options, e.g. ``{"dim": 64, "layers": 1, "dropout": 0.1}``.
         views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
     """
     if epochs < 1:
@@ -282,10 +295,16 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         torch.set_num_threads(threads)
     quiet_lightning()
     data_options: dict[str, Any] = {"name": dataset, "data_dir": data_dir, "seed": data_seed}
-    if dataset == "mnist1d":
+    if num_samples is not None:
         data_options["num_samples"] = num_samples
+    if image_size is not None:
+        data_options["image_size"] = image_size
+    if dataset == "wordnet" and num_samples is not None:
+        raise ValueError("wordnet: size it with --data_kwargs '{\"num_train\": N, \"num_test\": M}', not --num_samples")
     data_options.update(data_kwargs or {})
     splits = load_dataset(**data_options)
+    if objective is None and method in METHODS:  # the method's own, named, so run settings record it
+        objective = METHODS[method].default_objective
     if views is not None and splits.name != "wordnet":
         raise ValueError(f"`views` is an option of text datasets (wordnet), not of {dataset!r}")
     if splits.name == "wordnet":  # token ids: the text encoder needs the trained tokenizer's vocabulary
@@ -293,11 +312,13 @@ def pretrain(method: str = "simclr", objective: str = "infonce", alpha: float | 
         if encoder.startswith("text_"):
             encoder_kwargs = {"vocab_size": splits.vocab_size, **(encoder_kwargs or {})}
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
-                   regularizer=regularizer, lam=lam, encoder=encoder, proj_dim=proj_dim, proj_hidden=proj_hidden,
-                   lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule, encoder_kwargs=encoder_kwargs,
+                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs, proj_dim=proj_dim,
+                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule,
                    augment_kwargs={"views": views} if views is not None else None)
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
+    elif method in ("mocov3", "byol"):
+        options.update(momentum=momentum)
     metrics = train_and_evaluate(splits, out, method=method, epochs=epochs, batch_size=batch_size, seed=seed,
                                  resume=resume, overwrite=overwrite, accelerator=accelerator, devices=devices,
                                  num_nodes=num_nodes, strategy=strategy,

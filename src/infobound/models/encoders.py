@@ -1,9 +1,19 @@
-"""Encoders for representation learning: MLP, 1-D CNN (MNIST-1D), CIFAR ResNet-18.
+"""Encoders for representation learning: MLP, 1-D CNN (MNIST-1D), CIFAR ResNet-18, a small ViT.
 
-Every encoder maps a batch to features ``h`` of width ``.output_dim`` (the representation that is
-probed; projection heads sit on top of it) and can also return its intermediate *block features*:
-``encoder(x, return_blocks=True) -> (h, [b_1, ..., b_S])``, one ``[n, c_s]`` tensor per stage,
-spatially average-pooled, shallowest first. InfoCL's LBE regulariser uses the last stages.
+The stage interface (what every encoder of the library offers, and what a user-supplied encoder
+implements to get InfoCL's LBE on more than h):
+
+* ``encoder.output_dim``: the width of the representation h;
+* ``encoder(x) -> h`` of shape ``[n, output_dim]``: the representation that is probed (projection
+  heads sit on top of it);
+* ``encoder.forward_stages(x) -> [s_1, ..., s_S]``: the output of every stage, shallowest first,
+  each ``[n, c_s]`` (spatial / temporal positions averaged), and **the last one is h itself**
+  (``forward_stages(x)[-1]`` equals ``encoder(x)``, same tensor, same graph).
+
+InfoCL's LBE regularises the last three stages (weights 0.25, 0.5, 1), so the stage that makes h is
+always among them (Wang et al., CVPR 2022: ResNet layer2, layer3 and layer4 = h). :func:`encoder_stages`
+reads the stages of any ``nn.Module``: one without ``forward_stages`` has the single stage ``[h]``
+(LBE then regularises h only, as the official ImageNet runs do).
 """
 
 from __future__ import annotations
@@ -16,22 +26,47 @@ from torch import Tensor, nn
 
 
 class Encoder(nn.Module):
-    """Base: subclasses set ``output_dim`` and implement ``blocks(x) -> (h, [block features])``."""
+    """Base of the encoders: subclasses set ``output_dim`` and implement :meth:`forward_stages`."""
 
     output_dim: int
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        """Every stage's ``[n, c_s]`` output, shallowest first; the last is the representation h ``[n, output_dim]``."""
         raise NotImplementedError
 
-    def forward(self, x: Tensor, return_blocks: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
-        h, blocks = self.blocks(x)
-        return (h, blocks) if return_blocks else h
+    def forward(self, x: Tensor) -> Tensor:
+        """The representation h ``[n, output_dim]`` (the last stage)."""
+        return self.forward_stages(x)[-1]
+
+
+def encoder_stages(encoder: nn.Module, x: Tensor) -> list[Tensor]:
+    """The stages of any encoder on ``x``, shallowest first, the last being h = ``encoder(x)``.
+
+    Uses ``encoder.forward_stages`` when the module has one (checked: a list of ``[n, c]`` tensors
+    ending with h of width ``output_dim`` when the module declares one); a module without it has
+    the single stage ``[encoder(x)]``.
+    """
+    if not hasattr(encoder, "forward_stages"):
+        h = encoder(x)
+        if not isinstance(h, Tensor) or h.dim() != 2:
+            raise ValueError(f"{type(encoder).__name__}(x) must return h of shape [n, d], got "
+                             f"{tuple(h.shape) if isinstance(h, Tensor) else type(h).__name__}")
+        return [h]
+    stages = list(encoder.forward_stages(x))
+    if not stages or any(not isinstance(s, Tensor) or s.dim() != 2 or s.shape[0] != x.shape[0] for s in stages):
+        raise ValueError(f"{type(encoder).__name__}.forward_stages(x) must return a non-empty list of [n, c] tensors "
+                         f"(n = {x.shape[0]}), got {[tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in stages]}")
+    width = getattr(encoder, "output_dim", None)
+    if width is not None and stages[-1].shape[1] != width:
+        raise ValueError(f"{type(encoder).__name__}.forward_stages(x)[-1] must be h of width output_dim = {width}, "
+                         f"got {tuple(stages[-1].shape)}")
+    return stages
 
 
 class MLPEncoder(Encoder):
     """Flatten, then ``layers`` × (Linear → BatchNorm → ReLU) of width ``hidden``, then Linear to ``output_dim``.
 
-    Block features: the output of each hidden layer.
+    Stages: each hidden layer's output, then h (the output layer).
     """
 
     def __init__(self, input_shape: Sequence[int], hidden: int = 256, layers: int = 2, output_dim: int = 128) -> None:
@@ -44,12 +79,13 @@ class MLPEncoder(Encoder):
         self.out = nn.Linear(hidden, output_dim)
         self.output_dim = output_dim
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        z, feats = x.flatten(1), []
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        z, stages = x.flatten(1), []
         for layer in self.hidden:
             z = layer(z)
-            feats.append(z)
-        return self.out(z), feats
+            stages.append(z)
+        stages.append(self.out(z))
+        return stages
 
 
 class CNN1DEncoder(Encoder):
@@ -57,7 +93,7 @@ class CNN1DEncoder(Encoder):
     ``channels`` widths, then flatten → Linear → ReLU to ``output_dim``.
 
     With the defaults on MNIST-1D (L = 40): 40 → 20 → 10 → 5 steps, 32 / 32 / 64 channels, 320 → 128.
-    Block features: each stage's output averaged over the length.
+    Stages: each conv stage's output averaged over the length, then h (the head's output).
     """
 
     def __init__(self, input_shape: Sequence[int], channels: Sequence[int] = (32, 32, 64), kernel_size: int = 5,
@@ -75,13 +111,14 @@ class CNN1DEncoder(Encoder):
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(in_ch * length, output_dim), nn.ReLU())
         self.output_dim = output_dim
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
         z = x.unsqueeze(1) if x.dim() == 2 else x
-        feats = []
+        stages = []
         for stage in self.stages:
             z = stage(z)
-            feats.append(z.mean(-1))
-        return self.head(z), feats
+            stages.append(z.mean(-1))
+        stages.append(self.head(z))
+        return stages
 
 
 class _BasicBlock(nn.Module):
@@ -104,7 +141,8 @@ class ResNet18Cifar(Encoder):
     """ResNet-18 in its CIFAR form (3×3 stem, no max-pool; He et al. 2016 / SimCLR's CIFAR variant).
 
     ``width`` scales the channels (64 → 64·width/64 ...); features are the 512-d (at width 64) global
-    average pool. Block features: the pooled outputs of the four stages (64, 128, 256, 512 channels).
+    average pool. Stages: the pooled outputs of the four residual stages (64, 128, 256, 512 channels); the
+    last is h.
     """
 
     def __init__(self, input_shape: Sequence[int] = (3, 32, 32), width: int = 64) -> None:
@@ -120,12 +158,59 @@ class ResNet18Cifar(Encoder):
         self.stages = nn.ModuleList(stages)
         self.output_dim = in_ch
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        z, feats = self.stem(x), []
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        z, stages = self.stem(x), []
         for stage in self.stages:
             z = stage(z)
-            feats.append(z.mean((-2, -1)))
-        return feats[-1], feats
+            stages.append(z.mean((-2, -1)))
+        return stages
+
+
+class ViTEncoder(Encoder):
+    """A small Vision Transformer (Dosovitskiy et al. 2021) for signals ``(L,)`` / ``(C, L)`` and images ``(C, H, W)``.
+
+    Non-overlapping patches (length ``patch_size`` for signals, ``patch_size``² for images) are
+    embedded linearly, a class token and learned position embeddings are added, then ``depth``
+    pre-norm Transformer blocks (multi-head self-attention and a GELU MLP of width
+    ``mlp_ratio · dim``) and a final LayerNorm; h is the class token's output (MoCo v3's ViT
+    recipe, scaled down: the defaults have 4 blocks of width 64, ~0.14 M parameters).
+
+    Stages: the class token after each block, the last one after the final LayerNorm (= h).
+    """
+
+    def __init__(self, input_shape: Sequence[int], patch_size: int = 4, dim: int = 64, depth: int = 4, heads: int = 4,
+                 mlp_ratio: float = 2.0, dropout: float = 0.0) -> None:
+        super().__init__()
+        shape = tuple(input_shape)
+        if len(shape) not in (1, 2, 3):
+            raise ValueError(f"ViTEncoder expects input_shape (L,), (C, L) or (C, H, W), got {shape}")
+        if depth < 1 or dim % heads:
+            raise ValueError(f"need depth >= 1 and dim divisible by heads, got depth={depth}, dim={dim}, heads={heads}")
+        spatial = shape[-1:] if len(shape) <= 2 else shape[1:]
+        if any(side % patch_size for side in spatial):
+            raise ValueError(f"`patch_size` {patch_size} must divide the input's length/sides {spatial}")
+        channels = 1 if len(shape) == 1 else shape[0]
+        conv = nn.Conv1d if len(shape) <= 2 else nn.Conv2d
+        self.signal = len(shape) == 1
+        self.embed = conv(channels, dim, patch_size, stride=patch_size)  # the linear patch embedding
+        tokens = math.prod(side // patch_size for side in spatial)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(dim, heads, int(mlp_ratio * dim), dropout, activation="gelu", batch_first=True,
+                                       norm_first=True) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.output_dim = dim
+
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        z = self.embed(x.unsqueeze(1) if self.signal else x).flatten(2).transpose(1, 2)  # [n, tokens, dim]
+        z = torch.cat([self.cls.expand(len(z), -1, -1), z], dim=1) + self.pos
+        stages = []
+        for block in self.blocks:
+            z = block(z)
+            stages.append(z[:, 0])
+        stages[-1] = self.norm(z)[:, 0]
+        return stages
 
 
 def _text_encoder(name: str) -> Callable[..., Encoder]:
@@ -141,6 +226,7 @@ ENCODERS: dict[str, Callable[..., Encoder]] = {
     "mlp": MLPEncoder,
     "cnn1d": CNN1DEncoder,
     "resnet18_cifar": ResNet18Cifar,
+    "vit": ViTEncoder,
     "text_transformer": _text_encoder("TextTransformer"),  # token ids [N, L] or [N, 2, L]; needs vocab_size
     "text_cnn": _text_encoder("TextCNN"),
 }
@@ -151,8 +237,8 @@ def available_encoders() -> list[str]:
 
 
 def build_encoder(name: str, input_shape: Sequence[int], **kwargs: object) -> Encoder:
-    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``, ``text_transformer``, ``text_cnn``) for
-    inputs of ``input_shape`` (one example)."""
+    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``, ``vit``, ``text_transformer``, ``text_cnn``)
+    for inputs of ``input_shape`` (one example)."""
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder {name!r}; expected one of {available_encoders()}")
     return ENCODERS[name](tuple(input_shape), **kwargs)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bmi_v1 import bmi_v1_tasks, high_mi_tasks
 from .gaussian import CorrelatedGaussian
 from .multivariate import AdditiveUniformNoise, MultivariateNormal, MultivariateStudentT
 from .transforms import transformed
+
+SUITE_PRESETS = ("quick", "full", "bmi-v1", "high-mi", "accuracy")
 
 
 def task_suite(preset: str = "quick") -> dict[str, Any]:
     """Named tasks with exact MI.
 
     ``quick``: one of each family at modest dimension. ``full``: more dimensions and MI levels.
+    ``bmi-v1``: bmi's 40 v1 benchmark tasks (:func:`~infobound.tasks.bmi_v1.bmi_v1_tasks`).
+    ``high-mi``: 5 and 10 nat tasks that are not Gaussian-copula (:func:`~infobound.tasks.bmi_v1.high_mi_tasks`).
+    ``accuracy``: ``bmi-v1`` and ``high-mi`` together.
     """
-    if preset not in ("quick", "full"):
-        raise ValueError(f"`preset` must be 'quick' or 'full', got {preset!r}")
+    if preset not in SUITE_PRESETS:
+        raise ValueError(f"`preset` must be one of {list(SUITE_PRESETS)}, got {preset!r}")
+    if preset == "bmi-v1":
+        return bmi_v1_tasks()
+    if preset == "high-mi":
+        return high_mi_tasks()
+    if preset == "accuracy":
+        return {**bmi_v1_tasks(), **high_mi_tasks()}
     dims = [(2, 2), (5, 5)] if preset == "quick" else [(1, 1), (2, 2), (5, 5), (25, 25)]
     tasks: dict[str, Any] = {}
     for dx, dy in dims:
@@ -37,4 +49,4 @@ def task_suite(preset: str = "quick") -> dict[str, Any]:
     return tasks
 
 
-__all__ = ["task_suite"]
+__all__ = ["SUITE_PRESETS", "task_suite"]

@@ -42,41 +42,109 @@ def _rotation_angle(x: Tensor, speed: float) -> Tensor:
     return speed * (x * x).sum(1)
 
 
-def _rotate_first_plane(x: Tensor, angle: Tensor) -> Tensor:
+def _rotate_plane(x: Tensor, angle: Tensor, i: int = 0, j: int = 1) -> Tensor:
+    """Rotate coordinates (i, j) by ``angle``: exp(θA) x with A[i, j] = −1, A[j, i] = 1 (bmi's so(n) generator)."""
     c, s = torch.cos(angle), torch.sin(angle)
     out = x.clone()
-    out[:, 0] = c * x[:, 0] - s * x[:, 1]
-    out[:, 1] = s * x[:, 0] + c * x[:, 1]
+    out[:, i] = c * x[:, i] - s * x[:, j]
+    out[:, j] = s * x[:, i] + c * x[:, j]
     return out
 
 
-def spiral(speed: float = 0.5) -> Transform:
-    """x ↦ R(speed·‖x‖²) x, a rotation of the first coordinate plane by an angle growing with ‖x‖².
+def spiral(speed: float = 0.5, plane: tuple[int, int] = (0, 1)) -> Transform:
+    """x ↦ R(speed·‖x‖²) x, a rotation of one coordinate plane by an angle growing with ‖x‖².
 
-    Norm-preserving, so the inverse rotates back by the same angle (needs d ≥ 2).
+    Norm-preserving, so the inverse rotates back by the same angle. bmi's ``Spiral`` with the
+    generator ``so_generator(d, *plane)`` (Czyż et al. 2023); needs d > max(plane).
     """
+    i, j = plane
 
     def fwd(x: Tensor) -> Tensor:
-        if x.shape[1] < 2:
-            raise ValueError("the spiral transform needs at least 2 dimensions")
-        return _rotate_first_plane(x, _rotation_angle(x, speed))
+        if x.shape[1] <= max(i, j):
+            raise ValueError(f"the spiral transform on plane {plane} needs at least {max(i, j) + 1} dimensions")
+        return _rotate_plane(x, _rotation_angle(x, speed), i, j)
 
-    return Transform("spiral", fwd, lambda y: _rotate_first_plane(y, -_rotation_angle(y, speed)))
+    return Transform("spiral", fwd, lambda y: _rotate_plane(y, -_rotation_angle(y, speed), i, j))
 
 
 _SWISS_SCALE = 1.5 * math.pi
 
 
-def _swiss_roll(x: Tensor) -> Tensor:
-    if x.shape[1] != 1:
-        raise ValueError(f"the swiss-roll embedding maps a 1-d variable to 2-d, got {x.shape[1]} dimensions")
-    t = _SWISS_SCALE * (1.0 + 2.0 * _normal_cdf(x[:, 0]))
-    return torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / (3 * _SWISS_SCALE)
+def swiss_roll(scale: float = 3 * _SWISS_SCALE, uniform_input: bool = False) -> Transform:
+    """A 1-d variable onto a 2-d swiss roll: t = 1.5π(1 + 2u), (t cos t, t sin t)/scale.
+
+    u = Φ(x) for Gaussian input, or x itself with ``uniform_input`` (bmi's ``swissroll2d``, scale 21,
+    applied after a normal CDF).
+    """
+
+    def fwd(x: Tensor) -> Tensor:
+        if x.shape[1] != 1:
+            raise ValueError(f"the swiss-roll embedding maps a 1-d variable to 2-d, got {x.shape[1]} dimensions")
+        u = x[:, 0] if uniform_input else _normal_cdf(x[:, 0])
+        t = _SWISS_SCALE * (1.0 + 2.0 * u)
+        return torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / scale
+
+    def inv(y: Tensor) -> Tensor:
+        t = y.norm(dim=1) * scale  # the radius equals t/scale, which increases monotonically
+        u = (t / _SWISS_SCALE - 1.0) / 2.0
+        return (u if uniform_input else _normal_icdf(u))[:, None]
+
+    return Transform("swiss_roll", fwd, inv, out_dim=lambda d: 2)
 
 
-def _swiss_unroll(y: Tensor) -> Tensor:
-    t = y.norm(dim=1) * 3 * _SWISS_SCALE  # the radius equals t, which increases monotonically
-    return _normal_icdf((t / _SWISS_SCALE - 1.0) / 2.0)[:, None]
+def _bisect_increasing(fn: Callable[[Tensor], Tensor], target: Tensor, low: Tensor, high: Tensor,
+                       iterations: int = 60) -> Tensor:
+    """Solve fn(v) = target for an increasing fn by bisection on [low, high] (float64)."""
+    lo, hi, tgt = low.double(), high.double(), target.double()
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        below = fn(mid) < tgt
+        lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+    return (0.5 * (lo + hi)).to(target.dtype)
+
+
+def _wiggly_x(x: Tensor) -> Tensor:
+    return x + 0.4 * torch.sin(1.0 * x) + 0.2 * torch.sin(1.7 * x + 1) + 0.03 * torch.sin(3.3 * x - 2.5)
+
+
+def _wiggly_y(y: Tensor) -> Tensor:
+    return y - 0.4 * torch.sin(0.4 * y) + 0.17 * torch.sin(1.3 * y + 3.5) + 0.02 * torch.sin(4.3 * y - 2.5)
+
+
+def wiggly(side: str = "x") -> Transform:
+    """bmi's "wiggly" maps (x + 0.4 sin x + …, one for X and one for Y): increasing, inverted by bisection."""
+    fn = {"x": _wiggly_x, "y": _wiggly_y}[side]
+    # |fn(v) − v| ≤ 0.63, so the preimage of w lies in [w − 1, w + 1].
+    return Transform(f"wiggly_{side}", fn, lambda w: _bisect_increasing(fn, w, w - 1.0, w + 1.0))
+
+
+def _mixture_cdf(t: Tensor, weights: tuple[float, ...], means: tuple[float, ...]) -> Tensor:
+    return sum(w * _normal_cdf(t - m) for w, m in zip(weights, means))
+
+
+def _mixture_sf(t: Tensor, weights: tuple[float, ...], means: tuple[float, ...]) -> Tensor:
+    return sum(w * 0.5 * torch.erfc((t - m) / _SQRT2) for w, m in zip(weights, means))
+
+
+def bimodal(weights: tuple[float, ...] = (0.3, 0.7), means: tuple[float, ...] = (0.0, 5.0)) -> Transform:
+    """Gaussian x ↦ F⁻¹(Φ(x)) with F the CDF of Σ w_k N(m_k, 1): a monotone map to a bimodal margin.
+
+    bmi's bimodal task uses weights (0.3, 0.7), means (0, 5) for X and (0.5, 0.5), (−1, 3) for Y.
+    """
+
+    def fwd(x: Tensor) -> Tensor:
+        u = 0.5 * torch.erfc(-x.double() / _SQRT2)  # Φ(x) in float64: tails stay strictly inside (0, 1)
+        lo = torch.full_like(u, min(means) - 40.0)
+        hi = torch.full_like(u, max(means) + 40.0)
+        return _bisect_increasing(lambda t: _mixture_cdf(t, weights, means), u, lo, hi, iterations=80).to(x.dtype)
+
+    def inv(t: Tensor) -> Tensor:
+        # Φ⁻¹(F(t)) from whichever tail keeps its precision in float64.
+        t64 = t.double()
+        cdf, sf = _mixture_cdf(t64, weights, means), _mixture_sf(t64, weights, means)
+        return torch.where(cdf < 0.5, torch.special.ndtri(cdf), -torch.special.ndtri(sf)).to(t.dtype)
+
+    return Transform("bimodal", fwd, inv)
 
 
 TRANSFORMS: dict[str, Callable[..., Transform]] = {
@@ -87,7 +155,9 @@ TRANSFORMS: dict[str, Callable[..., Transform]] = {
     "asinh": lambda: Transform("asinh", torch.asinh, torch.sinh),
     "cube": lambda: Transform("cube", lambda x: x**3, lambda y: torch.sign(y) * y.abs().pow(1.0 / 3.0)),
     "spiral": spiral,
-    "swiss_roll": lambda: Transform("swiss_roll", _swiss_roll, _swiss_unroll, out_dim=lambda d: 2),
+    "swiss_roll": swiss_roll,
+    "wiggly": wiggly,
+    "bimodal": bimodal,
 }
 
 
