@@ -55,10 +55,11 @@ def test_views_option_and_train_mode_in_both_passes(corpus_wordnet):
             has = (x[:, 1] != 0).any(1)
             assert has.any() and torch.equal(v2[has], x[has, 1]) and torch.equal(v2[~has], x[~has, 0])
         modes = []
-        module.encoder.register_forward_hook(lambda mod, inp, out: modes.append(mod.training))
+        encoder = module.encoder
+        encoder.embed.register_forward_hook(lambda mod, inp, out: modes.append((encoder.training, len(inp[0]))))
         module.train()
         module.training_step((x, splits.y_train[:8]), 0)
-        assert modes == [True]  # one train-mode pass over both copies: independent dropout masks
+        assert modes == [(True, 16)]  # one train-mode pass over both copies: independent dropout masks
 
 
 def test_pair_cosines_and_spearman_against_naive():

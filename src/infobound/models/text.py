@@ -17,9 +17,9 @@ makes the two views too easy to match (a sentence is identified by its words, In
 its ceiling after one epoch, and the probe stays at the random encoder's); dropping tokens makes
 the two passes share only part of the words, so co-occurring words have to map close together.
 
-Like every :class:`~infobound.models.encoders.Encoder`, ``encoder(x, return_blocks=True)`` also
-returns one mean-pooled ``[N, dim]`` feature per stage (layer), shallowest first; the last stage is
-``h`` itself. ``config`` holds the constructor arguments, so a fresh encoder at random
+Like every :class:`~infobound.models.encoders.Encoder`, ``encoder.forward_stages(x)`` returns one
+mean-pooled ``[N, dim]`` feature per stage (layer), shallowest first; the last stage is ``h`` itself
+(InfoCL's LBE reads them). ``config`` holds the constructor arguments, so a fresh encoder at random
 initialisation can be rebuilt with ``type(enc)(**enc.config)``.
 """
 
@@ -113,7 +113,7 @@ class TextTransformer(Encoder):
         self.output_dim = dim
         _init_embeddings(self.embed, self.position)
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
         ids = _trim(token_ids(x))
         if ids.shape[1] > self.max_length:
             raise ValueError(f"sequences of {ids.shape[1]} tokens exceed the encoder's {self.max_length} positions")
@@ -124,7 +124,7 @@ class TextTransformer(Encoder):
         for i, layer in enumerate(self.layers):
             z = layer(z, src_key_padding_mask=~mask)
             feats.append(mean_pool(self.norm(z) if i == len(self.layers) - 1 else z, mask))
-        return feats[-1], feats
+        return feats
 
 
 class TextCNN(Encoder):
@@ -164,7 +164,7 @@ class TextCNN(Encoder):
         self.output_dim = dim
         _init_embeddings(self.embed)
 
-    def blocks(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
         ids = _trim(token_ids(x))
         mask = _mask(ids, self.token_dropout if self.training else 0.0)
         keep = mask.unsqueeze(1).to(torch.float32)
@@ -174,7 +174,7 @@ class TextCNN(Encoder):
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
             feats.append(mean_pool(z.transpose(1, 2), mask))
         h = self.norm(feats[-1] if feats else mean_pool(z.transpose(1, 2), mask))
-        return h, feats[:-1] + [h]
+        return feats[:-1] + [h]
 
 
 __all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids"]
