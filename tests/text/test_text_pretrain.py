@@ -101,3 +101,16 @@ def test_cli_errors(tmp_path):
         pretrain(dataset="wordnet", data_dir=str(tmp_path), out=str(tmp_path / "r"))
     with pytest.raises(ValueError, match="`views` is an option of text datasets"):
         pretrain(dataset="digits", views="dropout", out=str(tmp_path / "r"))
+
+
+def test_probe_reloads_the_same_tokens_and_metrics(corpus_wordnet, tmp_path):
+    from infobound.methods import probe
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = pretrain(dataset="wordnet", data_dir=str(corpus_wordnet), data_kwargs=SMALL, epochs=1, batch_size=16,
+                         encoder="text_cnn", encoder_kwargs=dict(dim=16, layers=0), few_label_per_class=0, knn_k=5,
+                         out=str(tmp_path / "run"))
+        again = probe(checkpoint=str(tmp_path / "run" / "model.ckpt"), few_label_per_class=0, knn_k=5)
+    for key in ("linear_acc", "knn_acc", "relatedness", "tfidf_linear_acc"):
+        assert again[key] == pytest.approx(first[key]), key
