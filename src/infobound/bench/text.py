@@ -51,7 +51,7 @@ OBJECTIVES: list[tuple[str, dict[str, Any]]] = [
 METRICS = ("linear_acc", "relatedness", "knn_acc", "random_init_linear_acc", "random_init_relatedness",
            "mi_lower_bound", "train_seconds", "cpu_seconds")
 
-# the default size (the whole corpus; not run here: about 6 CPU-min per epoch estimated from the 20k measurements)
+# the default size (the whole corpus; not run here: 6-7 CPU-min per epoch estimated from the 20k pilot runs)
 # and the reduced setting measured on 2 shared cores (about 45 CPU-s per run)
 FULL = dict(num_train=None, num_test=5000, max_length=64, vocab_size=8000, encoder="text_transformer",
             encoder_kwargs=dict(dim=128, layers=2, heads=4, dropout=0.1, token_dropout=0.3), epochs=2, batch_size=256,
