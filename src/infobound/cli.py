@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "tschannen": "infobound.bench.tschannen:main",
     "staircase": "infobound.bench.staircase:main",
     "validity": "infobound.bench.validity:main",
+    "text": "infobound.bench.text:main",
 }
 
 
@@ -80,6 +81,7 @@ BENCH_SUMMARIES: dict[str, str] = {
     "ssl": "SimCLR / MoCo objectives and InfoCL regularisers on MNIST-1D",
     "distill": "teacher -> student pairs x distillation methods on MNIST-1D",
     "tschannen": "the experiments of Tschannen et al. (ICLR 2020) at CPU scale",
+    "text": "InfoNCE vs ML-CPC vs f-MICL sentence embeddings of WordNet glosses (probe, relatedness)",
 }
 # Mistakes of the user (bad flag values, missing files) print one line; anything else is a bug: traceback.
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError)

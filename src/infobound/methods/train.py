@@ -79,7 +79,8 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
              few_label_per_class: int = 5, few_label_repeats: int = 5, seed: int = 0,
              probe_head: nn.Module | None = None) -> dict[str, float]:
     """Frozen-encoder metrics on the test split: ``linear_acc``, ``knn_acc``, ``few_label_acc`` ± ``few_label_std``
-    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``."""
+    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``; on text
+    (wordnet) also ``relatedness`` and its TF-IDF / random-initialisation baselines (:func:`infobound.eval.text.text_metrics`)."""
     train_feats, test_feats = extract_features(encoder, splits.x_train), extract_features(encoder, splits.x_test)
     metrics = evaluate_features(train_feats, splits.y_train, test_feats, splits.y_test, k=knn_k,
                                 temperature=knn_temperature, few_label_per_class=few_label_per_class,
@@ -88,6 +89,10 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
         with torch.no_grad():
             logits = probe_head(test_feats.to(next(probe_head.parameters()).device)).cpu()
         metrics["online_probe_acc"] = float((logits.argmax(1) == splits.y_test).float().mean())
+    if splits.name == "wordnet":  # text: relatedness, and the TF-IDF / random-initialisation baselines
+        from infobound.eval.text import text_metrics
+
+        metrics.update(text_metrics(encoder, splits, train_feats, test_feats, seed=seed))
     return metrics
 
 
@@ -226,7 +231,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
              num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
-             progress: bool | None = None) -> dict[str, Any]:
+             progress: bool | None = None, data_kwargs: dict[str, Any] | None = None,
+             views: str | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
@@ -243,12 +249,15 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         temperature: the objective's temperature (its own default if omitted).
         regularizer: InfoCL regulariser: none, rc or lbe.
         lam: the regulariser's weight λ.
-        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10 or npy.
-        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy).
+        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10, npy or wordnet
+            (WordNet glosses as token ids; docs/text.md).
+        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy;
+            wordnet: /usr/share/wordnet).
         num_samples: examples in total (train + test): MNIST-1D generates that many (default 10,000, split
             80/20); any other dataset is subsampled to it, stratified by class (default: all).
         data_seed: seed of data generation / train-test split / subsample.
-        encoder: mlp, cnn1d, resnet18_cifar or vit (default: by input shape), or your own as
+        encoder: mlp, cnn1d, resnet18_cifar, vit, text_transformer or text_cnn (default: by input shape;
+            text_transformer for wordnet), or your own as
             package.module:Class or path/to/file.py:Class.
         encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
         image_size: image_folder only: resize and centre-crop every image to this side.
@@ -275,6 +284,9 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         accelerator: Lightning's accelerator name (gpu, tpu, ...), for those used to it; overrides --device.
         threads: torch threads per process (None: leave as is).
         progress: show a progress bar (default: on a terminal).
+        data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
+            (:func:`infobound.data.wordnet.load_wordnet`).
+        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
     """
     if epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {epochs}")
@@ -287,12 +299,22 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         data_options["num_samples"] = num_samples
     if image_size is not None:
         data_options["image_size"] = image_size
+    if dataset == "wordnet" and num_samples is not None:
+        raise ValueError("wordnet: size it with --data_kwargs '{\"num_train\": N, \"num_test\": M}', not --num_samples")
+    data_options.update(data_kwargs or {})
     splits = load_dataset(**data_options)
     if objective is None and method in METHODS:  # the method's own, named, so run settings record it
         objective = METHODS[method].default_objective
+    if views is not None and splits.name != "wordnet":
+        raise ValueError(f"`views` is an option of text datasets (wordnet), not of {dataset!r}")
+    if splits.name == "wordnet":  # token ids: the text encoder needs the trained tokenizer's vocabulary
+        encoder = encoder or splits.default_encoder
+        if encoder.startswith("text_"):
+            encoder_kwargs = {"vocab_size": splits.vocab_size, **(encoder_kwargs or {})}
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
                    regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs, proj_dim=proj_dim,
-                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
+                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule,
+                   augment_kwargs={"views": views} if views is not None else None)
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     elif method in ("mocov3", "byol"):
@@ -305,6 +327,10 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
     if metrics:
         print(json.dumps({k: metrics[k] for k in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc",
                                                   "mi_lower_bound", "train_seconds") if k in metrics}, indent=2))
+        if splits.name == "wordnet":
+            from infobound.eval.text import text_table
+
+            print(text_table(metrics))
         print(f"wrote {Path(out) / 'metrics.json'}, model.ckpt, checkpoints/ and logs/metrics.csv", flush=True)
     return metrics
 
