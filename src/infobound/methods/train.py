@@ -96,9 +96,21 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
     return metrics
 
 
+def _jsonable(value: Any) -> bool:
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _jsonable(v) for k, v in value.items())
+    return False
+
+
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
-    """The JSON-able options (numbers, text, flags): what metrics.json and settings.json record."""
-    return {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    """The options as metrics.json and settings.json record them: JSON-able values as they are (nested
+    ones such as ``encoder_kwargs`` included, so a resume with other encoder settings is refused), any
+    other object (a module passed from Python) by its class name."""
+    return {k: v if _jsonable(v) else f"<{type(v).__module__}.{type(v).__qualname__}>" for k, v in options.items()}
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
