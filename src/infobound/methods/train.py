@@ -113,6 +113,13 @@ def _plain(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v if _jsonable(v) else f"<{type(v).__module__}.{type(v).__qualname__}>" for k, v in options.items()}
 
 
+def _read_json_or_none(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _read_rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
@@ -202,6 +209,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     ckpt = out / LAST_CHECKPOINT
     log_file = out / "logs" / "metrics.csv"
     earlier_log = _read_rows(log_file) if resume and ckpt.exists() else []
+    earlier_metrics = _read_json_or_none(out / "metrics.json") if resume else None
     started = time.perf_counter()
     resume_from = str(ckpt) if resume and ckpt.exists() else None
     if resume_from is not None:
@@ -220,6 +228,10 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     if earlier_log:
         _restore_earlier_rows(log_file, earlier_log)
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
+    if not logged and earlier_metrics:  # a finished run only re-evaluated: no step ran, keep what training logged
+        logged = {f"train/{name}": earlier_metrics.get(key) for name, key in
+                  (("mi_nats", "mi_lower_bound"), ("mi_ceiling", "mi_ceiling"), ("loss", "final_loss"))}
+        train_seconds = earlier_metrics.get("train_seconds", train_seconds)
     metrics: dict[str, Any] = evaluate(module.encoder, splits, knn_k=knn_k, few_label_per_class=few_label_per_class,
                                        seed=seed, probe_head=module.probe)
     metrics.update({
