@@ -27,7 +27,6 @@ all padding, when the synset has none), padded with id 0 (``[PAD]``) and cut at 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
