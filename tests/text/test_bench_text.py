@@ -27,3 +27,8 @@ def test_bench_text_runs_and_resumes(corpus_wordnet, tmp_path, capsys):
     again = bench.main(**kw)
     assert [r["linear_acc"] for r in again["runs"]] == [r["linear_acc"] for r in res["runs"]]
     assert "text" in BENCHMARKS
+    # without --resume the filled folder is refused rather than silently mixed with a new run
+    import pytest
+
+    with pytest.raises(ValueError, match="is not empty"):
+        bench.main(**{**kw, "resume": False})

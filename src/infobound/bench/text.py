@@ -24,7 +24,6 @@ import logging
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,9 @@ import torch
 
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
 
+from infobound.runs import prepare_out
+
+from ._runner import run_all
 from .ssl import _mean_std
 
 # (label, options): InfoNCE is SimCSE's objective; ML-CPC at the α the MNIST-1D bench uses; f-MICL with
@@ -159,7 +161,8 @@ def _plot(summary: list[dict[str, Any]], baselines: dict[str, float], path: Path
 def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | None = None,
          batch_size: int | None = None, lr: float | None = None, num_train: int | None = -1, encoder: str | None = None, encoder_kwargs: dict[str, Any] | None = None,
          views: str = "dropout", configs: list[str] | None = None, data_dir: str = "/usr/share/wordnet",
-         out: Path = Path("results/text")) -> dict[str, Any]:
+         out: Path = Path("results/text"), resume: bool = True, overwrite: bool = False,
+         progress: bool | None = None) -> dict[str, Any]:
     """InfoNCE vs ML-CPC vs f-MICL (KL, JS, Pearson, squared Hellinger, Tsallis, VLC) on WordNet glosses.
 
     Args:
@@ -177,7 +180,11 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
         views: dropout (SimCSE) or definition_example.
         configs: only the objectives whose label contains one of these strings (case-insensitive).
         data_dir: the WordNet data files (Debian wordnet-base: /usr/share/wordnet).
-        out: output folder: runs/<config>/seed<k>/ and text.json, text.md, text.png.
+        out: output folder: runs/<settings>/<config>/seed<k>/ and text.json, text.md, text.png.
+        resume: reuse the finished runs in ``out`` and continue interrupted ones (a run's folder name
+            carries every setting that changes it, so other settings start other runs).
+        overwrite: delete a non-empty ``out`` first and start over.
+        progress: show a progress bar over the runs (default: on a terminal).
     """
     from ..data import load_dataset
     from ..eval.text import random_init_baselines, tfidf_baselines
@@ -200,6 +207,7 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
     if lr is not None:
         settings["lr"] = lr
     out = Path(out)
+    prepare_out(out, {"bench": "text"}, resume=resume, overwrite=overwrite)
     started = time.perf_counter()
     data_options = {"name": "wordnet", "data_dir": data_dir, "seed": 0, "num_train": settings["num_train"],
                     "num_test": settings["num_test"], "max_length": settings["max_length"],
@@ -227,17 +235,8 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
     print(f"bench text: {len(specs)} runs; WordNet glosses {len(splits.x_train)} train / {len(splits.x_test)} test, "
           f"{settings['encoder']} {settings['encoder_kwargs']}, {settings['epochs']} epochs, batch "
           f"{settings['batch_size']}, views {views}; {workers} worker(s), one thread each", flush=True)
-    rows: list[dict[str, Any]] = []
-    if workers <= 1:
-        for s in specs:
-            rows.append(_report(_run_one(s, splits, settings, data_options), len(rows), len(specs)))
-    else:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_one, s, splits, settings, data_options) for s in specs]
-            for future in as_completed(futures):
-                rows.append(_report(future.result(), len(rows), len(specs)))
+    rows = run_all(_run_one, [(s, splits, settings, data_options) for s in specs], workers=workers,
+                   describe=_describe, desc="bench text", progress=progress)
     order = {(s.label, s.seed): i for i, s in enumerate(specs)}
     rows.sort(key=lambda r: order[(r["config"], r["seed"])])
     summary = summarise(rows, list(dict.fromkeys(s.label for s in specs)))
@@ -260,11 +259,10 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
     return results
 
 
-def _report(row: dict[str, Any], done: int, total: int) -> dict[str, Any]:
+def _describe(row: dict[str, Any]) -> str:
     status = (f"probe {row['linear_acc']:.3f}  relatedness {row['relatedness']:.3f}  {row['train_seconds']:.0f} s"
               if row["error"] is None else "FAILED: " + row["error"].strip().splitlines()[-1])
-    print(f"[{done + 1}/{total}] {row['config']} seed {row['seed']}: {status}", flush=True)
-    return row
+    return f"{row['config']} seed {row['seed']}: {status}"
 
 
 __all__ = ["FULL", "OBJECTIVES", "REDUCED", "main", "summarise"]
