@@ -10,9 +10,23 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextvars import ContextVar
 from typing import Any, Callable, Sequence
 
 from tqdm.auto import tqdm
+
+_PROGRESS: ContextVar[bool | None] = ContextVar("infobound_bench_progress", default=None)
+
+
+def set_progress(progress: bool | None) -> None:
+    """The ``--progress`` of the running bench: True / False, or None for "only on a terminal"."""
+    _PROGRESS.set(progress)
+
+
+def bar_disabled(progress: bool | None = None) -> bool | None:
+    """tqdm's ``disable`` for ``progress`` (default: the running bench's ``--progress``): None = on a terminal."""
+    progress = _PROGRESS.get() if progress is None else progress
+    return None if progress is None else not progress
 
 
 def run_all(fn: Callable[..., dict[str, Any]], calls: Sequence[tuple[Any, ...]], *, workers: int,
@@ -29,8 +43,7 @@ def run_all(fn: Callable[..., dict[str, Any]], calls: Sequence[tuple[Any, ...]],
     """
     rows: list[dict[str, Any]] = []
     total = len(calls)
-    with tqdm(total=total, desc=desc, unit="run", disable=None if progress is None else not progress,
-              file=sys.stderr) as bar:
+    with tqdm(total=total, desc=desc, unit="run", disable=bar_disabled(progress), file=sys.stderr) as bar:
         def done(row: dict[str, Any]) -> None:
             rows.append(row)
             bar.write(f"[{len(rows)}/{total}] {describe(row)}", file=sys.stdout)
@@ -49,4 +62,4 @@ def run_all(fn: Callable[..., dict[str, Any]], calls: Sequence[tuple[Any, ...]],
     return rows
 
 
-__all__ = ["run_all"]
+__all__ = ["bar_disabled", "run_all", "set_progress"]

@@ -45,10 +45,16 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data import DatasetSplits, SignalAugment, load_dataset
-from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.results import (
+    format_table,
+    read_json,
+    save_figure,
+    write_json,
+    write_text,
+)
 from infobound.runs import prepare_out
 
+from ..data import DatasetSplits, SignalAugment, load_dataset
 from ._runner import run_all
 
 TAG_LENGTH, NUM_TAGS = 8, 4

@@ -31,8 +31,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from infobound.results import format_table, read_json, save_figure, write_json, write_text
-
+from infobound.results import (
+    format_table,
+    read_json,
+    save_figure,
+    write_json,
+    write_text,
+)
 from infobound.runs import prepare_out
 
 from ._runner import run_all
