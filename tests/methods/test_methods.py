@@ -118,6 +118,9 @@ def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
     logs = [list(csv.DictReader(open(tmp_path / run / "logs" / "metrics.csv"))) for run in ("whole", "killed")]
     steps = [[(r["epoch"], r["step"]) for r in log if r["train/mi_nats_step"]] for log in logs]
     assert steps[0] == steps[1] and len(steps[0]) == 10
+    # resuming a finished run only re-evaluates it, and keeps the MI read-out that training logged
+    again = train_and_evaluate(tiny, tmp_path / "whole", resume=True, **kw)
+    assert again["mi_lower_bound"] is not None and again["mi_lower_bound"] == whole["mi_lower_bound"]
 
 
 def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):

@@ -24,6 +24,8 @@ from tqdm.auto import tqdm
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
 from infobound.runs import prepare_out
 
+from ._runner import bar_disabled, set_progress
+
 SAME, CROSS = "same family", "cross family"
 PAIRS: dict[str, tuple[str, str, str]] = {
     "cnn": ("cnn1d_large", "cnn1d_small", SAME),
@@ -132,7 +134,7 @@ def _student(spec: RunSpec, setup: Setup, out: Path) -> dict[str, Any]:
 
 def _pool_map(fn: Any, jobs: list[Any], workers: int, desc: str) -> Any:
     """Yield ``(job, fn(*job))`` as jobs finish, in-process when ``workers <= 1``."""
-    with tqdm(total=len(jobs), desc=desc, disable=not jobs) as bar:
+    with tqdm(total=len(jobs), desc=desc, disable=True if not jobs else bar_disabled()) as bar:
         if workers <= 1:
             for job in jobs:
                 yield job, fn(*job)
@@ -223,6 +225,7 @@ def main(
     out: Path = Path("results/distill"),
     resume: bool = True,
     overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Distil teachers into students on MNIST-1D with every method at equal budget; table, JSON and PNG.
 
@@ -238,7 +241,9 @@ def main(
         resume: reuse finished runs and trained teachers found in ``out`` (refused when they were made
             with other settings).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars (default: on a terminal).
     """
+    set_progress(progress)
     from ..distill import canonical_method
 
     cfg = dict(PRESETS[preset])
