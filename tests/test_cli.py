@@ -281,7 +281,9 @@ def test_pretrain_takes_each_methods_own_projector_and_lr_unless_given(tmp_path)
                         ("bt_given", ["--method", "barlow_twins", "--proj_dim", "16", "--lr", "0.002"])):
         main([*base, *extra, "--out", str(tmp_path / name)])
         recorded[name] = json.loads((tmp_path / name / "settings.json").read_text())["options"]
-    pick = lambda o: (o["proj_hidden"], o["proj_dim"], o["lr"])  # noqa: E731
+    def pick(options):
+        return options["proj_hidden"], options["proj_dim"], options["lr"]
+
     # Barlow Twins' official projector is wide (8192 there, 512 here) and trained at a larger rate
     assert pick(recorded["bt"]) == (512, 512, 0.01)
     assert pick(recorded["simclr"]) == (256, 64, 0.001)

@@ -342,7 +342,7 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
                    augment_kwargs={"views": views} if views is not None else None)
     # not given: the method's own default (Barlow Twins: a wider projector, a larger lr), named so run settings record it
     options.update({k: method_default(method, k) if v is None else v
-                    for k, v in dict(proj_dim=proj_dim, proj_hidden=proj_hidden, lr=lr).items()})
+                    for k, v in {"proj_dim": proj_dim, "proj_hidden": proj_hidden, "lr": lr}.items()})
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     elif method in ("mocov3", "byol"):
