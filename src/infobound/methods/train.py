@@ -15,6 +15,7 @@ an uninterrupted one (CPU; GPU kernels may differ in the last bits).
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
 import sys
@@ -249,9 +250,9 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              alpha_end: float | None = None, divergence: str | None = None, temperature: float | None = None,
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
              num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
-             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int = 64,
-             proj_hidden: int = 256, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
-             epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
+             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int | None = None,
+             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
+             epochs: int = 30, lr: float | None = None, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
              num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
@@ -285,13 +286,13 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
             package.module:Class or path/to/file.py:Class.
         encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
         image_size: image_folder only: resize and centre-crop every image to this side.
-        proj_dim: projection head output width.
-        proj_hidden: projection head hidden width.
+        proj_dim: projection head output width (default: the method's own; 64, Barlow Twins 512).
+        proj_hidden: projection head hidden width (default: the method's own; 256, Barlow Twins 512).
         queue_size: MoCo's K.
         momentum: the key / target encoder's momentum (MoCo, MoCo v3, BYOL).
         batch_size: batch size per process.
         epochs: training epochs.
-        lr: Adam learning rate.
+        lr: Adam learning rate (default: the method's own; 1e-3, Barlow Twins 1e-2).
         weight_decay: Adam weight decay.
         lr_schedule: cosine or constant.
         seed: training seed (weights, batches, views).
@@ -336,9 +337,12 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         if encoder.startswith("text_"):
             encoder_kwargs = {"vocab_size": splits.vocab_size, **(encoder_kwargs or {})}
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
-                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs, proj_dim=proj_dim,
-                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule,
+                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs,
+                   weight_decay=weight_decay, lr_schedule=lr_schedule,
                    augment_kwargs={"views": views} if views is not None else None)
+    # not given: the method's own default (Barlow Twins: a wider projector, a larger lr), named so run settings record it
+    options.update({k: method_default(method, k) if v is None else v
+                    for k, v in {"proj_dim": proj_dim, "proj_hidden": proj_hidden, "lr": lr}.items()})
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     elif method in ("mocov3", "byol"):
@@ -357,6 +361,18 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
             print(text_table(metrics))
         print(f"wrote {Path(out) / 'metrics.json'}, model.ckpt, checkpoints/ and logs/metrics.csv", flush=True)
     return metrics
+
+
+def method_default(method: str, option: str) -> Any:
+    """The default of ``option`` in the constructor of ``method``'s LightningModule (its own, else its base's)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {available_methods()}")
+    for cls in METHODS[method].__mro__:
+        if "__init__" in vars(cls):
+            param = inspect.signature(cls.__init__).parameters.get(option)
+            if param is not None and param.default is not inspect.Parameter.empty:
+                return param.default
+    raise ValueError(f"{method} has no default for {option!r}")
 
 
 def lightning_device(device: str, devices: int | str | None = None,
