@@ -12,6 +12,8 @@ from infobound import losses
 from .base import ContrastiveMethod
 from .momentum import check_momentum, cosine_momentum, ema_update, predictor_and_target
 
+MOMENTUM, PROJ_HIDDEN, PROJ_DIM, LR = 0.99, 256, 64, 1e-3  # screened on MNIST-1D (docs/ssl.md, "BYOL")
+
 
 class BYOL(ContrastiveMethod):
     r"""BYOL over the shared base (same probes, checkpoints, DDP, RC/LBE).
@@ -32,10 +34,11 @@ class BYOL(ContrastiveMethod):
     name = "byol"
     default_objective = "byol"
 
-    def __init__(self, input_shape: Sequence[int], num_classes: int, momentum: float = 0.99,
-                 pred_hidden: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, input_shape: Sequence[int], num_classes: int, momentum: float = MOMENTUM,
+                 pred_hidden: int | None = None, proj_hidden: int = PROJ_HIDDEN, proj_dim: int = PROJ_DIM,
+                 lr: float = LR, **kwargs: Any) -> None:
         check_momentum(momentum)
-        super().__init__(input_shape, num_classes, **kwargs)
+        super().__init__(input_shape, num_classes, proj_hidden=proj_hidden, proj_dim=proj_dim, lr=lr, **kwargs)
         self.save_hyperparameters()
         self.predictor, self.target_encoder, self.target_projector = predictor_and_target(
             self.encoder, self.projector, pred_hidden or self.hparams.proj_hidden)
@@ -47,11 +50,13 @@ class BYOL(ContrastiveMethod):
         self.objective = losses.BYOLLoss()
 
     def contrastive(self, h: Tensor, v1: Tensor, v2: Tensor, progress: float) -> losses.ContrastiveOutput:
-        q1, q2 = self.predictor(self.projector(h)).chunk(2)
+        # one projector / predictor / target pass per view, as the official code: their BatchNorms see one
+        # view's batch (a pass over both views concatenated pools the statistics and learns worse features)
+        q1, q2 = (self.predictor(self.projector(hv)) for hv in h.chunk(2))
         m = cosine_momentum(self.hparams.momentum, progress)
         ema_update(self.encoder, self.target_encoder, m)
         ema_update(self.projector, self.target_projector, m)
         with torch.no_grad():
-            t1, t2 = self.target_projector(self.target_encoder(torch.cat([v1, v2]))).chunk(2)
+            t1, t2 = (self.target_projector(self.target_encoder(v)) for v in (v1, v2))
         a, b = self.objective(q1, t2), self.objective(q2, t1)
         return losses.ContrastiveOutput(a.loss + b.loss, 0.5 * (a.mi_lower_bound + b.mi_lower_bound), a.ceiling)
