@@ -286,13 +286,14 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
             package.module:Class or path/to/file.py:Class.
         encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
         image_size: image_folder only: resize and centre-crop every image to this side.
-        proj_dim: projection head output width (default: the method's own; 64, Barlow Twins 512).
-        proj_hidden: projection head hidden width (default: the method's own; 256, Barlow Twins 512).
+        proj_dim: projection head output width (default: the method's own; 64, BYOL 256, Barlow Twins 512).
+        proj_hidden: projection head hidden width (default: the method's own; 256, BYOL 1024, Barlow Twins 512).
         queue_size: MoCo's K.
-        momentum: the key / target encoder's (base) momentum (MoCo, MoCo v3, BYOL; default: the method's own).
+        momentum: the key / target encoder's (base) momentum (MoCo, MoCo v3, BYOL; default: the method's own;
+            0.99, BYOL 0.98).
         batch_size: batch size per process.
         epochs: training epochs.
-        lr: Adam learning rate (default: the method's own; 1e-3, Barlow Twins 1e-2).
+        lr: Adam learning rate (default: the method's own; 1e-3, BYOL 3e-3, Barlow Twins 1e-2).
         weight_decay: Adam weight decay.
         lr_schedule: cosine or constant.
         seed: training seed (weights, batches, views).
