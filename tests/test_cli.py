@@ -272,3 +272,19 @@ def test_interrupt_exits_130_and_says_how_to_resume(capsys, monkeypatch):
                                          (["bench", "nope"], "infobound bench: error: unknown benchmark 'nope'")])
 def test_unknown_command_or_benchmark(capsys, argv, match):
     assert match in _error(capsys, argv)
+
+
+def test_pretrain_takes_each_methods_own_projector_and_lr_unless_given(tmp_path):
+    base = [a for a in PRETRAIN if a not in ("--proj_hidden", "32", "--proj_dim", "16")]
+    recorded = {}
+    for name, extra in (("bt", ["--method", "barlow_twins"]), ("simclr", []),
+                        ("bt_given", ["--method", "barlow_twins", "--proj_dim", "16", "--lr", "0.002"])):
+        main([*base, *extra, "--out", str(tmp_path / name)])
+        recorded[name] = json.loads((tmp_path / name / "settings.json").read_text())["options"]
+    def pick(options):
+        return options["proj_hidden"], options["proj_dim"], options["lr"]
+
+    # Barlow Twins' official projector is wide (8192 there, 512 here) and trained at a larger rate
+    assert pick(recorded["bt"]) == (512, 512, 0.01)
+    assert pick(recorded["simclr"]) == (256, 64, 0.001)
+    assert pick(recorded["bt_given"]) == (512, 16, 0.002)

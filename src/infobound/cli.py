@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "tschannen": "infobound.bench.tschannen:main",
     "staircase": "infobound.bench.staircase:main",
     "validity": "infobound.bench.validity:main",
+    "text": "infobound.bench.text:main",
 }
 
 
@@ -67,19 +68,20 @@ def _underscored(args: list[str]) -> list[str]:
 
 # One line per command for the top-level help: kept here so that `infobound --help` imports nothing heavy.
 SUMMARIES: dict[str, str] = {
-    "estimate": "I(X; Y) in nats between the rows of two files (--method: neural bound, ksg, gaussian, histogram)",
-    "pretrain": "contrastive pre-training of an encoder, then probes (--method: simclr, moco)",
+    "estimate": "I(X; Y) in nats between the rows of two files (--method: the estimator, fdime (default), neural, gcmi, ksg, ...)",
+    "pretrain": "self-supervised pre-training of an encoder, then probes (--method: simclr, moco, byol, barlow_twins, mocov3)",
     "probe": "linear / kNN / few-label probes of an encoder saved by pretrain",
     "distill": "distil a teacher into a student (--method: the loss: kd, crd, ml_cpc, infonce, ...+kd)",
 }
 BENCH_SUMMARIES: dict[str, str] = {
     "staircase": "the ML-CPC MI staircase: estimates on a Gaussian whose MI climbs 2 -> 10 nats",
-    "validity": "the smallest α at which ML-CPC stays a lower bound, per batch size",
+    "validity": "the smallest α at which ML-CPC stays a lower bound, per batch size (analytic and adversarial critics)",
     "suite": "estimators x ground-truth tasks: estimate against the true MI",
     "losses": "time and memory of the contrastive losses against pytorch-metric-learning",
-    "ssl": "SimCLR / MoCo objectives and InfoCL regularisers on MNIST-1D",
+    "ssl": "SSL methods and objectives (SimCLR, MoCo, BYOL, Barlow Twins, MoCo v3) and InfoCL regularisers on MNIST-1D",
     "distill": "teacher -> student pairs x distillation methods on MNIST-1D",
     "tschannen": "the experiments of Tschannen et al. (ICLR 2020) at CPU scale",
+    "text": "InfoNCE vs ML-CPC vs f-MICL sentence embeddings of WordNet glosses (probe, relatedness)",
 }
 # Mistakes of the user (bad flag values, missing files) print one line; anything else is a bug: traceback.
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError)

@@ -118,3 +118,6 @@ def test_adversarial_search_reports_both_alphas_and_resumes(tmp_path, capsys, mo
     assert again["adversarial"]["cells"] == found["cells"]
     with pytest.raises(ValueError, match="family"):
         validity.main(quick=True, analytic=False, adversarial_grid=[{**grid[0], "families": ["x"]}], out=tmp_path)
+    # Cells trained with other settings are not mixed into the journal's.
+    with pytest.raises(ValueError, match="other settings"):
+        validity.main(quick=True, analytic=False, adversarial_grid=grid, adversarial_steps=7, workers=1, out=tmp_path)

@@ -66,7 +66,7 @@ def test_resnet18_is_the_cifar_variant():
 
 
 def test_registry_and_defaults():
-    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar", "vit"}
+    assert set(available_encoders()) == {"mlp", "cnn1d", "resnet18_cifar", "vit", "text_transformer", "text_cnn"}
     with pytest.raises(ValueError, match="unknown encoder"):
         build_encoder("no_such_encoder", (3, 32, 32))
     with pytest.raises(ValueError, match="patch_size"):

@@ -118,6 +118,9 @@ def test_resume_equals_uninterrupted(tiny, tmp_path, method, options):
     logs = [list(csv.DictReader(open(tmp_path / run / "logs" / "metrics.csv"))) for run in ("whole", "killed")]
     steps = [[(r["epoch"], r["step"]) for r in log if r["train/mi_nats_step"]] for log in logs]
     assert steps[0] == steps[1] and len(steps[0]) == 10
+    # resuming a finished run only re-evaluates it, and keeps the MI read-out that training logged
+    again = train_and_evaluate(tiny, tmp_path / "whole", resume=True, **kw)
+    assert again["mi_lower_bound"] is not None and again["mi_lower_bound"] == whole["mi_lower_bound"]
 
 
 def test_cli_pretrain_with_a_yaml_config_then_probe(tmp_path, capsys):
@@ -155,3 +158,28 @@ def test_bad_options(tiny, tmp_path):
         train_and_evaluate(tiny, tmp_path, method="byol", momentum=1.0, **TINY)
     with pytest.raises(ValueError, match="regularizer"):
         train_and_evaluate(tiny, tmp_path, regularizer="vae", **TINY)
+
+
+def test_barlow_twins_follows_the_official_forward(tiny):
+    """The official code: projector = (Linear without bias → BN → ReLU) × 2 → Linear without bias, run on each
+    view on its own; z standardised per view (BatchNorm, no affine); C = z̃1ᵀ z̃2 / N; Σ(1 − C_kk)² + λ Σ C_kl²."""
+    L.seed_everything(0, verbose=False)
+    lam = 0.01
+    bt = build_method("barlow_twins", tiny.input_shape, 10, proj_hidden=48, proj_dim=16, lambda_offdiag=lam).train()
+    kinds = [type(m).__name__ for m in bt.projector.modules() if not isinstance(m, (torch.nn.Sequential,))][1:]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert all(m.bias is None for m in bt.projector.modules() if isinstance(m, torch.nn.Linear))
+    v1, v2 = torch.randn(32, *tiny.input_shape), torch.randn(32, *tiny.input_shape)
+    with torch.no_grad():
+        out = bt.contrastive(bt.encoder(torch.cat([v1, v2])), v1, v2, progress=0.0)
+        h1, h2 = bt.encoder(torch.cat([v1, v2])).chunk(2)  # the encoder's BatchNorms see both views, as in training
+        a = torch.nn.functional.batch_norm(bt.projector(h1).double(), None, None, training=True)
+        b = torch.nn.functional.batch_norm(bt.projector(h2).double(), None, None, training=True)
+    d = a.shape[1]
+    c = [[float(sum(a[i, k] * b[i, m] for i in range(32))) / 32 for m in range(d)] for k in range(d)]
+    naive = sum((1 - c[k][k]) ** 2 for k in range(d)) + lam * sum(c[k][m] ** 2 for k in range(d) for m in range(d) if k != m)
+    assert out.loss.item() == pytest.approx(naive, rel=1e-4)
+    # one projector pass over both views together (BatchNorm statistics of the 2N batch) gives another loss
+    with torch.no_grad():
+        z1, z2 = bt.projector(torch.cat([h1, h2])).chunk(2)
+    assert bt.objective(z1, z2).loss.item() != pytest.approx(naive, rel=1e-3)

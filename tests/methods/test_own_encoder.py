@@ -132,6 +132,12 @@ def test_cli_encoder_by_path_and_probe_rebuilds_it(digits, tmp_path, monkeypatch
     cli_main(["probe", "--checkpoint", str(out / "model.ckpt"), "--few_label_per_class", "0"])
     probed = json.loads(capsys.readouterr().out)
     assert probed["linear_acc"] == pytest.approx(metrics["linear_acc"])
+    # Resuming with other encoder settings would report one encoder for weights trained with another.
+    with pytest.raises(SystemExit, match=r"other settings.*encoder_kwargs.width: 4 there, 8 now"):
+        cli_main(["pretrain", "--dataset", "digits", "--num_samples", "240", "--encoder", "examples.own_encoder:SmallCNN",
+                  "--encoder_kwargs", '{"width": 8, "output_dim": 16}', "--epochs", "1", "--batch_size", "48",
+                  "--proj_hidden", "32", "--proj_dim", "16", "--few_label_per_class", "0", "--out", str(out),
+                  "--resume", "true"])
 
 
 def test_example_script_runs_tiny(tmp_path, capsys):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,7 @@ from typing import Any, Sequence
 
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from .. import bounds
 from ..tasks import CorrelatedGaussian, make_generator
@@ -228,10 +230,11 @@ def _cell_key(c: dict[str, Any]) -> str:
 
 
 def run_adversarial(cells: Sequence[dict[str, Any]], *, steps: int, eval_entries: int, min_batches: int, seed: int,
-                    workers: int, journal: Path | None = None) -> list[dict[str, Any]]:
+                    workers: int, journal: Path | None = None, progress: bool | None = None) -> list[dict[str, Any]]:
     """Run adversarial cells (dicts: family, dim, mi, n, alpha, label) in worker processes.
 
     Each finished cell is appended to ``journal`` (JSON lines) and skipped on a rerun: the sweep resumes.
+    ``progress``: a bar over the cells (None: only on a terminal).
     """
     done: dict[str, dict[str, Any]] = {}
     if journal is not None and journal.exists():
@@ -248,7 +251,11 @@ def run_adversarial(cells: Sequence[dict[str, Any]], *, steps: int, eval_entries
                       eval_entries=eval_entries, min_batches=min_batches, label=c["label"],
                       seed=zlib.crc32(f"{seed}|{_cell_key(c)}".encode()))
 
+    bar = tqdm(total=len(todo), desc="adversarial critics", unit="cell", file=sys.stderr,
+               disable=None if progress is None else not progress)
+
     def record(c: dict[str, Any], row: dict[str, Any]) -> None:
+        bar.update(1)
         row["key"] = _cell_key(c)
         done[row["key"]] = row
         if journal is not None:
@@ -264,6 +271,7 @@ def run_adversarial(cells: Sequence[dict[str, Any]], *, steps: int, eval_entries
             futures = [(c, run(pool.submit, c)) for c in todo]
             for c, fut in futures:
                 record(c, fut.result())
+    bar.close()
     return [done[_cell_key(c)] for c in cells]
 
 

@@ -24,6 +24,8 @@ from tqdm.auto import tqdm
 from infobound.results import format_table, read_json, save_figure, write_json, write_text
 from infobound.runs import prepare_out
 
+from ._runner import bar_disabled, set_progress
+
 SAME, CROSS = "same family", "cross family"
 PAIRS: dict[str, tuple[str, str, str]] = {
     "cnn": ("cnn1d_large", "cnn1d_small", SAME),
@@ -32,10 +34,12 @@ PAIRS: dict[str, tuple[str, str, str]] = {
 }
 """Named teacher → student pairs (teacher, student, relation)."""
 
-METHODS = ["student", "kd", "crd", "ml_cpc", "ml_cpc+kd"]
+METHODS = ["student", "kd", "crd", "ml_cpc", "ml_cpc+kd", "alpha_cpc", "alpha_cpc+kd"]
+"""The bench's methods: α-CPC is the official ML-CPC distillation code's baseline; it shares ``--alpha``
+with ML-CPC (at α = 1 it is InfoNCE)."""
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # 3 pairs × 5 methods × 3 seeds = 45 student runs + 2 teachers.
+    # 3 pairs × 7 methods × 3 seeds = 63 student runs + 2 teachers.
     "full": {"pairs": list(PAIRS), "methods": METHODS, "seeds": [0, 1, 2], "num_samples": 10_000, "epochs": 10,
              "teacher_epochs": 12, "nce_k": 1024},
     "quick": {"pairs": list(PAIRS), "methods": METHODS, "seeds": [0], "num_samples": 10_000, "epochs": 10,
@@ -130,7 +134,7 @@ def _student(spec: RunSpec, setup: Setup, out: Path) -> dict[str, Any]:
 
 def _pool_map(fn: Any, jobs: list[Any], workers: int, desc: str) -> Any:
     """Yield ``(job, fn(*job))`` as jobs finish, in-process when ``workers <= 1``."""
-    with tqdm(total=len(jobs), desc=desc, disable=not jobs) as bar:
+    with tqdm(total=len(jobs), desc=desc, disable=True if not jobs else bar_disabled()) as bar:
         if workers <= 1:
             for job in jobs:
                 yield job, fn(*job)
@@ -221,22 +225,25 @@ def main(
     out: Path = Path("results/distill"),
     resume: bool = True,
     overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Distil teachers into students on MNIST-1D with every method at equal budget; table, JSON and PNG.
 
     Args:
-        preset: ``full`` (3 pairs × 5 methods × 3 seeds), ``quick`` (one seed) or ``tiny`` (a smoke run).
+        preset: ``full`` (3 pairs × 7 methods × 3 seeds), ``quick`` (one seed) or ``tiny`` (a smoke run).
         pairs: override the preset's pairs (names in ``PAIRS``: cnn, mlp, cnn-mlp).
-        methods: override the methods (student, kd, crd, ml_cpc, infonce, crd+kd, ml_cpc+kd, infonce+kd).
+        methods: override the methods (student, kd, crd, ml_cpc, infonce, alpha_cpc and each with +kd).
         seeds: override the seeds.
         epochs: override the student epochs.
-        alpha: ML-CPC's α.
+        alpha: ML-CPC's and α-CPC's α.
         workers: parallel single-threaded processes (default: the number of CPU cores).
         out: output folder: results.json, results.md, distill.png, runs/, teachers/.
         resume: reuse finished runs and trained teachers found in ``out`` (refused when they were made
             with other settings).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars (default: on a terminal).
     """
+    set_progress(progress)
     from ..distill import canonical_method
 
     cfg = dict(PRESETS[preset])
@@ -278,7 +285,7 @@ def main(
     table = _table(summary, methods)
     lines = [table, ""]
     counts: dict[str, list[int]] = {}
-    for a, b in (("ml_cpc", "crd"), ("ml_cpc+kd", "crd"), ("ml_cpc", "kd"), ("crd", "kd")):
+    for a, b in (("ml_cpc", "crd"), ("ml_cpc+kd", "crd"), ("ml_cpc", "kd"), ("crd", "kd"), ("ml_cpc", "alpha_cpc")):
         if a in methods and b in methods:
             won, total = _wins(summary, a, b)
             counts[f"{a} > {b}"] = [won, total]

@@ -31,8 +31,9 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor
 
-from ..losses import InfoNCELoss, MLCPCLoss
 from infobound.results import print_table, save_figure, write_json
+
+from ..losses import InfoNCELoss, MLCPCLoss
 
 PML = "pml NTXent"
 LossFn = Callable[[Tensor, Tensor], Tensor]

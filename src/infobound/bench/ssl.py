@@ -37,7 +37,6 @@ import math
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,9 +45,17 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data import DatasetSplits, SignalAugment, load_dataset
-from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.results import (
+    format_table,
+    read_json,
+    save_figure,
+    write_json,
+    write_text,
+)
 from infobound.runs import prepare_out
+
+from ..data import DatasetSplits, SignalAugment, load_dataset
+from ._runner import run_all
 
 TAG_LENGTH, NUM_TAGS = 8, 4
 
@@ -238,7 +245,8 @@ def _plot(objectives: list[dict[str, Any]], infocl: list[dict[str, Any]], path: 
 def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: int = 10000, workers: int = 2,
          parts: list[str] | None = None, configs: list[str] | None = None, loss_speed: bool = True,
          loss_batch_sizes: list[int] | None = None, quick: bool = False,
-         out: Path = Path("results/ssl"), resume: bool = True, overwrite: bool = False) -> dict[str, Any]:
+         out: Path = Path("results/ssl"), resume: bool = True, overwrite: bool = False,
+         progress: bool | None = None) -> dict[str, Any]:
     """Contrastive objectives and InfoCL regularisers on MNIST-1D (see the module docstring).
 
     Args:
@@ -256,6 +264,7 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
         resume: reuse the finished runs in ``out`` and continue interrupted ones (refused when made
             with another batch size; a run's folder name carries its config, epochs and data size).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show a progress bar over the runs (default: on a terminal).
     """
     if quick:
         epochs, seeds, num_samples = min(epochs, 2), 1, min(num_samples, 2000)
@@ -286,18 +295,8 @@ def main(epochs: int = 30, seeds: int = 3, batch_size: int = 256, num_samples: i
                                      / f"seed{seed}", epochs, batch_size))
     print(f"bench ssl: {len(specs)} runs ({epochs} epochs, batch {batch_size}, MNIST-1D {num_samples}), "
           f"{workers} worker(s), one thread each", flush=True)
-    rows: list[dict[str, Any]] = []
     args = [(s, data if s.part == "objectives" else source, None if s.part == "objectives" else transfer) for s in specs]
-    if workers <= 1:
-        for a in args:
-            rows.append(_report(_run_one(*a), len(rows), len(specs)))
-    else:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_one, *a) for a in args]
-            for future in as_completed(futures):
-                rows.append(_report(future.result(), len(rows), len(specs)))
+    rows = run_all(_run_one, args, workers=workers, describe=_describe, desc="bench ssl", progress=progress)
     order = {(s.label, s.seed): i for i, s in enumerate(specs)}
     rows.sort(key=lambda r: order[(r["config"], r["seed"])])
 
@@ -357,11 +356,10 @@ def _raw_baselines(data: DatasetSplits, transfer: DatasetSplits) -> dict[str, fl
             "transfer_knn_acc": knn_accuracy(t.x_train, t.y_train, t.x_test, t.y_test)}
 
 
-def _report(row: dict[str, Any], done: int, total: int) -> dict[str, Any]:
+def _describe(row: dict[str, Any]) -> str:
     status = (f"linear {row['linear_acc']:.3f}  kNN {row['knn_acc']:.3f}  {row['train_seconds']:.0f} s"
               if row["error"] is None else "FAILED: " + row["error"].strip().splitlines()[-1])
-    print(f"[{done + 1}/{total}] {row['config']} seed {row['seed']}: {status}", flush=True)
-    return row
+    return f"{row['config']} seed {row['seed']}: {status}"
 
 
 __all__ = ["INFOCL", "INFOCL_METHODS", "OBJECTIVES", "TagSwapAugment", "main", "summarise", "tag_patterns", "tagged_splits"]

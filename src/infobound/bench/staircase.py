@@ -37,11 +37,13 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from infobound.results import format_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
+
 from .. import bounds
 from .. import critics as critics_lib
 from ..tasks import Staircase
-from infobound.results import format_table, read_json, save_figure, write_json, write_text
-from infobound.runs import prepare_out
+from ._runner import bar_disabled, set_progress
 
 CriticName = Literal["joint", "separable"]
 
@@ -390,7 +392,8 @@ def _execute_in_pool(todo: list[RunSpec], runs_dir: Path, workers: int) -> list[
 
 def _progress_bar(todo: list[RunSpec]) -> tqdm:
     total = sum(s.staircase.total_steps for s in todo)
-    return tqdm(total=total, desc=f"staircase ({len(todo)} runs)", unit="step", unit_scale=True, smoothing=0.05)
+    return tqdm(total=total, desc=f"staircase ({len(todo)} runs)", unit="step", unit_scale=True, smoothing=0.05,
+                disable=bar_disabled())
 
 
 def _drain(progress_queue: Any, bar: tqdm) -> None:
@@ -584,6 +587,7 @@ def main(
     out: Path = Path("results/staircase"),
     resume: bool = True,
     overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Reproduce the ML-CPC / SMILE MI staircase and compare with the published numbers.
 
@@ -611,10 +615,12 @@ def main(
         resume: reuse finished runs found in ``out/runs`` (an interrupted run continues; a run's file
             name hashes its whole configuration, so runs of other settings are never mixed in).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars (default: on a terminal).
 
     Returns:
         The dictionary written to ``out/results.json``.
     """
+    set_progress(progress)
     torch_device = _resolve_device(device)
     if quick and preset not in (None, "quick"):
         raise ValueError(f"--quick and --preset {preset} contradict each other")

@@ -22,18 +22,22 @@ from typing import Any, Callable, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
+from infobound.results import format_table, print_table, read_json, save_figure, write_json, write_text
+from infobound.runs import prepare_out
+
 from ..estimate.nonparametric import gaussian, gcmi, histogram, ksg
 from ..estimate.result import EstimateResult
 from ..tasks import task_suite
-from infobound.results import format_table, print_table, read_json, save_figure, write_json, write_text
-from infobound.runs import prepare_out
+from ._runner import bar_disabled, set_progress
 
 EstimatorFn = Callable[[Any, Any, int], EstimateResult]
 
 
 def _neural(**options: Any) -> EstimatorFn:
     def run(x: Any, y: Any, seed: int) -> EstimateResult:
-        from ..estimate import estimate_mi  # lazy: the neural estimator pulls in the trainer
+        from ..estimate import (
+            estimate_mi,  # lazy: the neural estimator pulls in the trainer
+        )
 
         method = options.get("method")
         extra = {"progress": False} if method in (None, "neural", "fdime") else {}
@@ -300,6 +304,7 @@ def main(
     out: Path = Path("results/suite"),
     resume: bool = True,
     overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Run estimators × tasks × seeds × sample sizes and write a table of estimate vs truth.
 
@@ -314,10 +319,12 @@ def main(
         out: output folder: results.json, results.md, results.html, suite_N.png, runs/.
         resume: reuse finished runs found in ``out/runs`` (refused when made with another task list).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars (default: on a terminal).
 
     Returns:
         The results dictionary that was written to ``out/results.json``.
     """
+    set_progress(progress)
     cfg = dict(PRESETS[preset])
     estimators = estimators or cfg["estimators"]
     unknown = [e for e in estimators if e not in ESTIMATORS]
@@ -345,7 +352,7 @@ def main(
             todo.append(spec)
     workers = workers or os.cpu_count() or 1
     start = time.perf_counter()
-    with tqdm(total=len(todo), desc="bench suite", disable=not todo) as bar:
+    with tqdm(total=len(todo), desc="bench suite", disable=True if not todo else bar_disabled()) as bar:
         if workers <= 1:
             for spec in todo:
                 row = _run_one(spec, cfg["tasks"])

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -42,13 +43,16 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm.auto import tqdm
+
+from infobound.results import format_table, save_figure, write_json, write_text
+from infobound.runs import prepare_out
 
 from .. import bounds
 from ..critics import AnalyticCritic
 from ..estimate.safe_alpha import ANALYTIC_CRITIC_ONLY, min_safe_alpha, reference_alpha
-from . import adversarial as adv
 from ..tasks import CorrelatedGaussian, make_generator, task_suite
-from infobound.results import format_table, save_figure, write_json, write_text
+from . import adversarial as adv
 
 BOUNDS = ("ml_cpc", "alpha_cpc")
 """The two re-weighted contrastive bounds whose validity depends on α."""
@@ -626,7 +630,7 @@ def _adversarial_figure(rows: list[dict[str, Any]], z: float, path: Path) -> Non
 
 
 def run_adversarial_search(grid: Sequence[dict[str, Any]], *, settings: dict[str, int], z: float, seed: int,
-                           workers: int, out: Path) -> dict[str, Any]:
+                           workers: int, out: Path, progress: bool | None = None) -> dict[str, Any]:
     """The issue-10 counterexample, then adversaries on ``grid``; resumable through ``out/adversarial.jsonl``."""
     start = time.perf_counter()
     example = adv.counterexample([ANALYTIC_CRITIC_ONLY[8], min_safe_alpha(8)],
@@ -634,7 +638,7 @@ def run_adversarial_search(grid: Sequence[dict[str, Any]], *, settings: dict[str
     cells = _adversarial_cells(grid)
     rows = adv.run_adversarial(cells, steps=settings["steps"], eval_entries=settings["eval_entries"],
                                min_batches=settings["min_batches"], seed=seed, workers=min(workers, len(cells)),
-                               journal=out / "adversarial.jsonl")
+                               journal=out / "adversarial.jsonl", progress=progress)
     summary = _adversarial_summary(rows, z)
     return {"grid": list(grid), "settings": settings, "counterexample": example, "summary": summary, "cells": rows,
             "seconds": time.perf_counter() - start}
@@ -657,6 +661,9 @@ def main(
     seed: int = 0,
     workers: int | None = None,
     out: Path = Path("results/validity"),
+    resume: bool = True,
+    overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Measure how far ML-CPC and α-CPC sit from the true MI, with the analytic and with adversarial critics.
 
@@ -681,6 +688,10 @@ def main(
         seed: base seed; every cell derives its own from it.
         workers: parallel processes (one thread each); default = number of CPU cores.
         out: output folder: validity.json, validity.md, validity_<family>.png, validity_adversarial.png.
+        resume: reuse the adversarial cells already in ``out/adversarial.jsonl`` (refused when they were
+            made with other training settings or another seed).
+        overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars over the cells (default: on a terminal).
 
     Returns:
         The results dictionary written to ``out/validity.json``.
@@ -696,7 +707,14 @@ def main(
     scales = sorted({1.0, *map(float, scales or cfg["scales"])})
     for a in alphas:
         _check_alpha(a, min(batch_sizes))
+    settings = dict(ADVERSARIAL_SETTINGS[preset])
+    if adversarial_steps is not None:
+        if adversarial_steps < 0:
+            raise ValueError(f"`adversarial_steps` must be >= 0, got {adversarial_steps}")
+        settings["steps"] = int(adversarial_steps)
     out = Path(out)
+    # The adversarial journal is reused cell by cell: a rerun with other training settings must not mix them.
+    prepare_out(out, {"bench": "validity", "seed": seed, "adversarial": settings}, resume=resume, overwrite=overwrite)
     start = time.perf_counter()
     data: dict[str, Any] = {"config": {"analytic": analytic, "adversarial": adversarial, "z": z, "seed": seed,
                                        "quick": quick}}
@@ -706,11 +724,13 @@ def main(
         n_workers = min(workers or os.cpu_count() or 1, len(cells))
         fine = fine_alphas(alphas[0], alphas[-1])
         args = (alphas, fine, scales, z, seed)
+        bar = dict(total=len(cells), desc="analytic critic", unit="cell", file=sys.stderr,
+                   disable=None if progress is None else not progress)
         if n_workers <= 1:
-            results = [_run_cell(c, *args) for c in cells]
+            results = [_run_cell(c, *args) for c in tqdm(cells, **bar)]
         else:
             with ProcessPoolExecutor(max_workers=n_workers) as pool:
-                results = list(pool.map(_run_cell, cells, *([a] * len(cells) for a in args)))
+                results = list(tqdm(pool.map(_run_cell, cells, *([a] * len(cells) for a in args)), **bar))
         results.sort(key=lambda r: (r["family"], r["n"], r["true_mi"], r["task"]))
         summary = _summarise(results, z)
         tests_per_n = len(fine) * len({r["task"] for r in results})
@@ -736,13 +756,9 @@ def main(
         for family in sorted({r["family"] for r in results}):
             _figure(results, summary, family, out / f"validity_{family}.png")
     if adversarial:
-        settings = dict(ADVERSARIAL_SETTINGS[preset])
-        if adversarial_steps is not None:
-            if adversarial_steps < 0:
-                raise ValueError(f"`adversarial_steps` must be >= 0, got {adversarial_steps}")
-            settings["steps"] = int(adversarial_steps)
         grid = adversarial_grid or ADVERSARIAL_GRIDS[preset]
-        found = run_adversarial_search(grid, settings=settings, z=z, seed=seed, workers=workers or 1, out=out)
+        found = run_adversarial_search(grid, settings=settings, z=z, seed=seed, workers=workers or 1, out=out,
+                                       progress=progress)
         data["adversarial"] = found
         example = found["counterexample"]
         blocks.append(

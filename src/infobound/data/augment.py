@@ -145,6 +145,7 @@ LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-li
 def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: object) -> nn.Module:
     """The default augmentation for a dataset, by kind of input (every setting overridable by keyword).
 
+    - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, or definition vs example);
     - signals ``[L]`` / ``[C, L]`` (mnist1d): :class:`SignalAugment` with its defaults;
     - grayscale images: crop of 20–100 % area, flip except for digits (``digits``, ``mnist``),
       brightness/contrast jitter 0.4 with p = 0.8 (chosen by measurement, docs/ssl.md "Defaults by
@@ -156,6 +157,10 @@ def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: ob
     first layers (conv + batch norm) absorb the scale.
     """
     shape = tuple(input_shape)
+    if dataset == "wordnet":
+        from .wordnet import TextViews
+
+        return TextViews(**overrides)  # type: ignore[arg-type]
     if len(shape) in (1, 2):
         return SignalAugment(**overrides)  # type: ignore[arg-type]
     if len(shape) != 3:

@@ -11,7 +11,8 @@ Storage conventions (``DatasetSplits.x_*``):
 - small images (``digits``): float32 ``[N, 1, 8, 8]`` in [0, 1];
 - large images (``cifar10``, ``cifar100``, ``stl10``): **uint8** ``[N, 3, H, W]`` to keep memory at a
   quarter; :func:`to_float` turns a batch into float32 in [0, 1] on whatever device it sits;
-- ``npy``: whatever dtype/shape the files hold (uint8 stays uint8, everything else becomes float32).
+- ``npy``: whatever dtype/shape the files hold (uint8 stays uint8, everything else becomes float32);
+- text (``wordnet``): int32 token ids ``[N, 2, L]`` (definition, example), 0 = padding.
 """
 
 from __future__ import annotations
@@ -305,6 +306,14 @@ def _image_folder(data_dir: str | Path | None = None, seed: int = 0, **kw: objec
     return load_image_folder(data_dir, seed=seed, **kw)  # type: ignore[arg-type]
 
 
+def load_wordnet(data_dir: str | Path | None = None, **kwargs: object) -> DatasetSplits:
+    """WordNet 3.0 glosses as token ids (:func:`infobound.data.wordnet.load_wordnet`, imported on use: it needs
+    the ``tokenizers`` package of the ``text`` extra)."""
+    from .wordnet import load_wordnet as load
+
+    return load(data_dir, **kwargs)  # type: ignore[arg-type]
+
+
 DATASETS: dict[str, Callable[..., DatasetSplits]] = {
     "mnist1d": load_mnist1d,
     "digits": load_digits,
@@ -315,8 +324,9 @@ DATASETS: dict[str, Callable[..., DatasetSplits]] = {
     "cifar10": load_cifar10,
     "cifar100": load_cifar100,
     "stl10": load_stl10,
+    "wordnet": load_wordnet,
 }
-_LOCAL = {"npy", "cifar10", "cifar100", "stl10", "mnist", "fashion_mnist", "image_folder"}
+_LOCAL = {"npy", "cifar10", "cifar100", "stl10", "mnist", "fashion_mnist", "image_folder", "wordnet"}
 _GENERATED = {"mnist1d"}  # ``num_samples`` is the generator's own argument
 
 

@@ -56,7 +56,7 @@ def load_table(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
     has_header = bool(tokens) and not all(_is_number(t) for t in tokens)
     try:
         array = np.loadtxt(path, delimiter=delimiter, skiprows=int(has_header), ndmin=2, dtype=np.float64)
-    except ValueError as err:
+    except ValueError:
         raise ValueError(f"{path}: could not read numbers: {_bad_cell(path, delimiter, tokens if has_header else None)}"
                          ) from None
     return array, (tokens if has_header else None)

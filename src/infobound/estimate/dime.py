@@ -32,7 +32,7 @@ import copy
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import Standardiser, as_pair
+from .inputs import Standardiser, as_pair, config_from_options
 from .result import EstimateResult
 
 VARIANTS = ("gan", "kl", "hd")
@@ -120,11 +120,8 @@ class DimeConfig:
 
     @classmethod
     def from_options(cls, **options: Any) -> "DimeConfig":
-        valid = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - valid)
-        if unknown:
-            raise TypeError(f"unknown option(s) {unknown} for method='fdime'; valid options: {sorted(valid)}")
-        return cls(**options)
+        """Build from keyword options, rejecting unknown names with the list of valid ones."""
+        return config_from_options(cls, options, "method='fdime'")
 
 
 class GaussianLogRatio(nn.Module):

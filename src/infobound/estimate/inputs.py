@@ -7,12 +7,14 @@ samples in rows, [N, d] or [N] (read as [N, 1]), equal N for x and y, no NaN/Inf
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor
+
+_Config = TypeVar("_Config")
 
 Standardise = Literal["zscore", "rank", "none"]
 STANDARDISE_CHOICES: tuple[str, ...] = ("zscore", "rank", "none")
@@ -123,4 +125,20 @@ class Standardiser:
         return torch.stack(columns, dim=1).to(data.dtype)
 
 
-__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair"]
+__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "config_from_options"]
+
+
+def config_from_options(cls: type[_Config], options: dict[str, Any], what: str) -> _Config:
+    """``cls(**options)`` for a config dataclass, rejecting unknown names with the list of valid ones.
+
+    Args:
+        cls: the dataclass (its ``__post_init__`` checks the values).
+        options: keyword options as the user gave them.
+        what: how the error names the estimator ("the neural estimator", "method='fdime'").
+    """
+    valid = {f.name for f in fields(cls)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise TypeError(f"unknown option(s) {unknown} for {what}; valid options: {sorted(valid)}")
+    return cls(**options)
+

@@ -28,7 +28,7 @@ import statistics
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .. import bounds, critics
-from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair
+from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair, config_from_options
 from .certify import certified_lower_limit
 from .result import EstimateResult
 from .safe_alpha import min_safe_alpha
@@ -143,11 +143,7 @@ class NeuralConfig:
     @classmethod
     def from_options(cls, **options: Any) -> "NeuralConfig":
         """Build from keyword options, rejecting unknown names with the list of valid ones."""
-        valid = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - valid)
-        if unknown:
-            raise TypeError(f"unknown option(s) {unknown} for the neural estimator; valid options: {sorted(valid)}")
-        return cls(**options)
+        return config_from_options(cls, options, "the neural estimator")
 
 
 def _bound_kwargs(bound: str, config: NeuralConfig, batch_size: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -22,6 +22,17 @@ from scipy.special import digamma, ndtri
 from scipy.stats import rankdata
 
 from .result import EstimateResult
+
+
+def _bootstrap_interval(value_of: Callable[[np.ndarray, np.ndarray], float], x: np.ndarray, y: np.ndarray,
+                        n_bootstrap: int, seed: int) -> tuple[float, float] | None:
+    """Percentile 95% interval of ``value_of`` over ``n_bootstrap`` resamples of the rows (None for 0)."""
+    if n_bootstrap <= 0:
+        return None
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    draws = [value_of(x[idx], y[idx]) for idx in (rng.integers(0, n, n) for _ in range(n_bootstrap))]
+    return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
 
 
 def as_2d_float_array(a: Any, name: str) -> np.ndarray:
@@ -108,12 +119,7 @@ def gaussian(x: Any, y: Any, n_bootstrap: int = 0, seed: int = 0) -> EstimateRes
         return float(max(0.5 * (logdet_x + logdet_y - logdet), 0.0))
 
     value = value_of(x_arr, y_arr)
-    ci = None
-    if n_bootstrap > 0:
-        rng = np.random.default_rng(seed)
-        n = x_arr.shape[0]
-        draws = [value_of(x_arr[idx], y_arr[idx]) for idx in (rng.integers(0, n, n) for _ in range(n_bootstrap))]
-        ci = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5)))
+    ci = _bootstrap_interval(value_of, x_arr, y_arr, n_bootstrap, seed)
     return EstimateResult(value, ci, method="gaussian", n_samples=x_arr.shape[0],
                           seconds=time.perf_counter() - start, details={"n_bootstrap": n_bootstrap})
 
@@ -176,12 +182,7 @@ def gcmi(x: Any, y: Any, bias_correct: bool = True, n_bootstrap: int = 0, seed: 
         return float(value)
 
     value = value_of(x_arr, y_arr)
-    ci = None
-    if n_bootstrap > 0:
-        rng = np.random.default_rng(seed)
-        n = x_arr.shape[0]
-        draws = [value_of(x_arr[idx], y_arr[idx]) for idx in (rng.integers(0, n, n) for _ in range(n_bootstrap))]
-        ci = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5)))
+    ci = _bootstrap_interval(value_of, x_arr, y_arr, n_bootstrap, seed)
     return EstimateResult(value, ci, method="gcmi", n_samples=x_arr.shape[0], seconds=time.perf_counter() - start,
                           details={"bias_correct": bias_correct, "n_bootstrap": n_bootstrap})
 

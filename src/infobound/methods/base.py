@@ -156,6 +156,9 @@ class ContrastiveMethod(L.LightningModule):
     def views(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Two augmented views of a batch, drawn from a generator seeded by (seed, global step, rank)."""
         g = torch.Generator(device=x.device).manual_seed(_step_seed(self.hparams.seed, self.global_step, self.global_rank))
+        pair = getattr(self.augment, "pair", None)
+        if callable(pair):  # a view maker that makes both views together (text: definition vs example)
+            return pair(x, g)
         return self.augment(x, g), self.augment(x, g)
 
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:

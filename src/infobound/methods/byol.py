@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Sequence
 
 import torch
 from torch import Tensor
 
 from infobound import losses
-from infobound.models import ProjectionHead
 
 from .base import ContrastiveMethod
-from .momentum import check_momentum, cosine_momentum, ema_update
+from .momentum import check_momentum, cosine_momentum, ema_update, predictor_and_target
 
 
 class BYOL(ContrastiveMethod):
@@ -39,10 +37,8 @@ class BYOL(ContrastiveMethod):
         check_momentum(momentum)
         super().__init__(input_shape, num_classes, **kwargs)
         self.save_hyperparameters()
-        width = self.projector.out_dim
-        self.predictor = ProjectionHead(width, pred_hidden or self.hparams.proj_hidden, width)
-        self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
-        self.target_projector = copy.deepcopy(self.projector).requires_grad_(False)
+        self.predictor, self.target_encoder, self.target_projector = predictor_and_target(
+            self.encoder, self.projector, pred_hidden or self.hparams.proj_hidden)
 
     def build_objective(self, name: str, kwargs: dict[str, Any]) -> None:
         if name != "byol" or kwargs.get("temperature") is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
 from torch import nn
+
+from infobound.models import ProjectionHead
 
 
 def cosine_momentum(base: float, progress: float) -> float:
@@ -25,3 +28,14 @@ def check_momentum(momentum: float) -> float:
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"`momentum` must lie in [0, 1), got {momentum}")
     return float(momentum)
+
+
+def predictor_and_target(encoder: nn.Module, projector: ProjectionHead,
+                         pred_hidden: int) -> tuple[ProjectionHead, nn.Module, ProjectionHead]:
+    """BYOL's / MoCo v3's extra parts: a predictor MLP on the projection (width → pred_hidden → width)
+    and frozen copies of the encoder and projector that :func:`ema_update` moves towards the online ones."""
+    width = projector.out_dim
+    predictor = ProjectionHead(width, pred_hidden, width)
+    return (predictor, copy.deepcopy(encoder).requires_grad_(False),
+            copy.deepcopy(projector).requires_grad_(False))
+

@@ -15,6 +15,7 @@ an uninterrupted one (CPU; GPU kernels may differ in the last bits).
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
 import sys
@@ -79,7 +80,8 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
              few_label_per_class: int = 5, few_label_repeats: int = 5, seed: int = 0,
              probe_head: nn.Module | None = None) -> dict[str, float]:
     """Frozen-encoder metrics on the test split: ``linear_acc``, ``knn_acc``, ``few_label_acc`` ± ``few_label_std``
-    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``."""
+    (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``; on text
+    (wordnet) also ``relatedness`` and its TF-IDF / random-initialisation baselines (:func:`infobound.eval.text.text_metrics`)."""
     train_feats, test_feats = extract_features(encoder, splits.x_train), extract_features(encoder, splits.x_test)
     metrics = evaluate_features(train_feats, splits.y_train, test_feats, splits.y_test, k=knn_k,
                                 temperature=knn_temperature, few_label_per_class=few_label_per_class,
@@ -88,12 +90,35 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
         with torch.no_grad():
             logits = probe_head(test_feats.to(next(probe_head.parameters()).device)).cpu()
         metrics["online_probe_acc"] = float((logits.argmax(1) == splits.y_test).float().mean())
+    if splits.name == "wordnet":  # text: relatedness, and the TF-IDF / random-initialisation baselines
+        from infobound.eval.text import text_metrics
+
+        metrics.update(text_metrics(encoder, splits, train_feats, test_feats, seed=seed))
     return metrics
 
 
+def _jsonable(value: Any) -> bool:
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _jsonable(v) for k, v in value.items())
+    return False
+
+
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
-    """The JSON-able options (numbers, text, flags): what metrics.json and settings.json record."""
-    return {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    """The options as metrics.json and settings.json record them: JSON-able values as they are (nested
+    ones such as ``encoder_kwargs`` included, so a resume with other encoder settings is refused), any
+    other object (a module passed from Python) by its class name."""
+    return {k: v if _jsonable(v) else f"<{type(v).__module__}.{type(v).__qualname__}>" for k, v in options.items()}
+
+
+def _read_json_or_none(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -185,6 +210,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     ckpt = out / LAST_CHECKPOINT
     log_file = out / "logs" / "metrics.csv"
     earlier_log = _read_rows(log_file) if resume and ckpt.exists() else []
+    earlier_metrics = _read_json_or_none(out / "metrics.json") if resume else None
     started = time.perf_counter()
     resume_from = str(ckpt) if resume and ckpt.exists() else None
     if resume_from is not None:
@@ -203,6 +229,10 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     if earlier_log:
         _restore_earlier_rows(log_file, earlier_log)
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
+    if not logged and earlier_metrics:  # a finished run only re-evaluated: no step ran, keep what training logged
+        logged = {f"train/{name}": earlier_metrics.get(key) for name, key in
+                  (("mi_nats", "mi_lower_bound"), ("mi_ceiling", "mi_ceiling"), ("loss", "final_loss"))}
+        train_seconds = earlier_metrics.get("train_seconds", train_seconds)
     metrics: dict[str, Any] = evaluate(module.encoder, splits, knn_k=knn_k, few_label_per_class=few_label_per_class,
                                        seed=seed, probe_head=module.probe)
     metrics.update({
@@ -220,13 +250,14 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              alpha_end: float | None = None, divergence: str | None = None, temperature: float | None = None,
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
              num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
-             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int = 64,
-             proj_hidden: int = 256, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
-             epochs: int = 30, lr: float = 1e-3, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
+             encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int | None = None,
+             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
+             epochs: int = 30, lr: float | None = None, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
              num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
-             progress: bool | None = None) -> dict[str, Any]:
+             progress: bool | None = None, data_kwargs: dict[str, Any] | None = None,
+             views: str | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
@@ -243,22 +274,25 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         temperature: the objective's temperature (its own default if omitted).
         regularizer: InfoCL regulariser: none, rc or lbe.
         lam: the regulariser's weight λ.
-        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10 or npy.
-        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy).
+        dataset: mnist1d, digits, mnist, fashion_mnist, image_folder, cifar10, cifar100, stl10, npy or wordnet
+            (WordNet glosses as token ids; docs/text.md).
+        data_dir: directory of the local-file datasets (mnist, fashion_mnist, image_folder, cifar10/100, stl10, npy;
+            wordnet: /usr/share/wordnet).
         num_samples: examples in total (train + test): MNIST-1D generates that many (default 10,000, split
             80/20); any other dataset is subsampled to it, stratified by class (default: all).
         data_seed: seed of data generation / train-test split / subsample.
-        encoder: mlp, cnn1d, resnet18_cifar or vit (default: by input shape), or your own as
+        encoder: mlp, cnn1d, resnet18_cifar, vit, text_transformer or text_cnn (default: by input shape;
+            text_transformer for wordnet), or your own as
             package.module:Class or path/to/file.py:Class.
         encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
         image_size: image_folder only: resize and centre-crop every image to this side.
-        proj_dim: projection head output width.
-        proj_hidden: projection head hidden width.
+        proj_dim: projection head output width (default: the method's own; 64, Barlow Twins 512).
+        proj_hidden: projection head hidden width (default: the method's own; 256, Barlow Twins 512).
         queue_size: MoCo's K.
         momentum: the key / target encoder's momentum (MoCo, MoCo v3, BYOL).
         batch_size: batch size per process.
         epochs: training epochs.
-        lr: Adam learning rate.
+        lr: Adam learning rate (default: the method's own; 1e-3, Barlow Twins 1e-2).
         weight_decay: Adam weight decay.
         lr_schedule: cosine or constant.
         seed: training seed (weights, batches, views).
@@ -275,6 +309,9 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         accelerator: Lightning's accelerator name (gpu, tpu, ...), for those used to it; overrides --device.
         threads: torch threads per process (None: leave as is).
         progress: show a progress bar (default: on a terminal).
+        data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
+            (:func:`infobound.data.wordnet.load_wordnet`).
+        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
     """
     if epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {epochs}")
@@ -287,12 +324,25 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         data_options["num_samples"] = num_samples
     if image_size is not None:
         data_options["image_size"] = image_size
+    if dataset == "wordnet" and num_samples is not None:
+        raise ValueError("wordnet: size it with --data_kwargs '{\"num_train\": N, \"num_test\": M}', not --num_samples")
+    data_options.update(data_kwargs or {})
     splits = load_dataset(**data_options)
     if objective is None and method in METHODS:  # the method's own, named, so run settings record it
         objective = METHODS[method].default_objective
+    if views is not None and splits.name != "wordnet":
+        raise ValueError(f"`views` is an option of text datasets (wordnet), not of {dataset!r}")
+    if splits.name == "wordnet":  # token ids: the text encoder needs the trained tokenizer's vocabulary
+        encoder = encoder or splits.default_encoder
+        if encoder.startswith("text_"):
+            encoder_kwargs = {"vocab_size": splits.vocab_size, **(encoder_kwargs or {})}
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
-                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs, proj_dim=proj_dim,
-                   proj_hidden=proj_hidden, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule)
+                   regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs,
+                   weight_decay=weight_decay, lr_schedule=lr_schedule,
+                   augment_kwargs={"views": views} if views is not None else None)
+    # not given: the method's own default (Barlow Twins: a wider projector, a larger lr), named so run settings record it
+    options.update({k: method_default(method, k) if v is None else v
+                    for k, v in {"proj_dim": proj_dim, "proj_hidden": proj_hidden, "lr": lr}.items()})
     if method == "moco":
         options.update(queue_size=queue_size, momentum=momentum)
     elif method in ("mocov3", "byol"):
@@ -305,8 +355,24 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
     if metrics:
         print(json.dumps({k: metrics[k] for k in ("linear_acc", "knn_acc", "few_label_acc", "online_probe_acc",
                                                   "mi_lower_bound", "train_seconds") if k in metrics}, indent=2))
+        if splits.name == "wordnet":
+            from infobound.eval.text import text_table
+
+            print(text_table(metrics))
         print(f"wrote {Path(out) / 'metrics.json'}, model.ckpt, checkpoints/ and logs/metrics.csv", flush=True)
     return metrics
+
+
+def method_default(method: str, option: str) -> Any:
+    """The default of ``option`` in the constructor of ``method``'s LightningModule (its own, else its base's)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {available_methods()}")
+    for cls in METHODS[method].__mro__:
+        if "__init__" in vars(cls):
+            param = inspect.signature(cls.__init__).parameters.get(option)
+            if param is not None and param.default is not inspect.Parameter.empty:
+                return param.default
+    raise ValueError(f"{method} has no default for {option!r}")
 
 
 def lightning_device(device: str, devices: int | str | None = None,

@@ -213,11 +213,22 @@ class ViTEncoder(Encoder):
         return stages
 
 
+def _text_encoder(name: str) -> Callable[..., Encoder]:
+    """The text encoders live in :mod:`.text` (which imports :class:`Encoder` from here): load on use."""
+    def build(input_shape: Sequence[int], **kwargs: object) -> Encoder:
+        from . import text
+
+        return getattr(text, name)(input_shape, **kwargs)
+    return build
+
+
 ENCODERS: dict[str, Callable[..., Encoder]] = {
     "mlp": MLPEncoder,
     "cnn1d": CNN1DEncoder,
     "resnet18_cifar": ResNet18Cifar,
     "vit": ViTEncoder,
+    "text_transformer": _text_encoder("TextTransformer"),  # token ids [N, L] or [N, 2, L]; needs vocab_size
+    "text_cnn": _text_encoder("TextCNN"),
 }
 
 
@@ -226,7 +237,8 @@ def available_encoders() -> list[str]:
 
 
 def build_encoder(name: str, input_shape: Sequence[int], **kwargs: object) -> Encoder:
-    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``, ``vit``) for inputs of ``input_shape`` (one example)."""
+    """An encoder by name (``mlp``, ``cnn1d``, ``resnet18_cifar``, ``vit``, ``text_transformer``, ``text_cnn``)
+    for inputs of ``input_shape`` (one example)."""
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder {name!r}; expected one of {available_encoders()}")
     return ENCODERS[name](tuple(input_shape), **kwargs)

@@ -15,16 +15,17 @@ class ProjectionHead(nn.Module):
     """
 
     def __init__(self, in_dim: int, hidden_dim: int = 256, out_dim: int = 64, layers: int = 2,
-                 batch_norm: bool = True) -> None:
+                 batch_norm: bool = True, bias: bool = True) -> None:
         super().__init__()
         if layers < 1:
             raise ValueError(f"`layers` must be >= 1, got {layers}")
         modules: list[nn.Module] = []
         dim = in_dim
         for _ in range(layers - 1):
-            modules += [nn.Linear(dim, hidden_dim), *([nn.BatchNorm1d(hidden_dim)] if batch_norm else []), nn.ReLU()]
+            modules += [nn.Linear(dim, hidden_dim, bias=bias), *([nn.BatchNorm1d(hidden_dim)] if batch_norm else []),
+                        nn.ReLU()]
             dim = hidden_dim
-        modules.append(nn.Linear(dim, out_dim))
+        modules.append(nn.Linear(dim, out_dim, bias=bias))
         self.net = nn.Sequential(*modules)
         self.out_dim = out_dim
 

@@ -34,6 +34,8 @@ from tqdm.auto import tqdm
 
 from infobound.results import atomic_write_bytes, print_table, save_figure, write_json
 from infobound.runs import prepare_out
+
+from .._runner import bar_disabled, set_progress
 from .experiments import EXPERIMENTS, Experiment, raw_baseline, run_one
 
 ExperimentName = Literal["invertible", "adversarial", "conditioning", "critic", "encoder", "noniid", "all"]
@@ -86,7 +88,7 @@ def _run_jobs(jobs: list[tuple[str, dict[str, Any], int, dict[str, Any]]], worke
             results[i] = json.loads(path.read_text())
     todo = [i for i, r in enumerate(results) if r is None]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"tschannen/{jobs[0][0]}", unit="run",
-               disable=not verbose)
+               disable=True if not verbose else bar_disabled())
 
     def finish(i: int, result: dict[str, Any]) -> None:
         results[i] = result
@@ -171,6 +173,7 @@ def main(
     out: Path = Path("results/tschannen"),
     resume: bool = True,
     overwrite: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Reproduce the experiments of Tschannen et al. (ICLR 2020) at small scale (or the paper's).
 
@@ -194,10 +197,12 @@ def main(
         resume: reuse finished runs found in ``out/runs`` (a run's file name hashes everything that
             changes its result, so runs of other settings are never mixed in).
         overwrite: delete a non-empty ``out`` first and start over.
+        progress: show progress bars (default: on a terminal).
 
     Returns:
         ``{experiment: result}`` as written to the JSON files.
     """
+    set_progress(progress)
     names = list(EXPERIMENTS) if experiment == "all" else [experiment]
     prepare_out(out, {"bench": "tschannen"}, resume=resume, overwrite=overwrite)
     workers = workers or min(2, os.cpu_count() or 1)

@@ -1,0 +1,116 @@
+"""Every pretrain objective on text end to end, the text evaluation against naive references, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy.stats import spearmanr
+
+from infobound.data.wordnet import load_wordnet
+from infobound.eval.text import pair_cosines, relatedness_spearman, text_metrics
+from infobound.methods import build_method, pretrain
+
+OBJECTIVES = [dict(objective="infonce"), dict(objective="ml_cpc", alpha=0.1)] + [
+    dict(objective="fmicl", divergence=d) for d in ("kl", "js", "pearson", "sq_hellinger", "tsallis", "vlc")]
+SMALL = dict(num_test=None, max_length=24, vocab_size=150, num_pairs=20)
+
+
+@pytest.mark.parametrize("options", OBJECTIVES, ids=lambda o: o.get("divergence", o["objective"]))
+def test_pretrain_every_objective_on_text(corpus_wordnet, tmp_path, options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = pretrain(dataset="wordnet", data_dir=str(corpus_wordnet), data_kwargs=SMALL, epochs=1, batch_size=16,
+                     encoder="text_cnn" if options.get("divergence") not in ("kl", None) else None,
+                     encoder_kwargs=dict(dim=16, layers=1, **({} if options.get("divergence") not in ("kl", None)
+                                                              else dict(heads=2))),
+                     few_label_per_class=1, knn_k=5, proj_dim=8, proj_hidden=16, out=str(tmp_path / "run"), **options)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("linear_acc", "relatedness", "tfidf_linear_acc", "tfidf_relatedness", "random_init_linear_acc",
+                "random_init_relatedness", "mi_lower_bound"):
+        assert np.isfinite(saved[key]), key
+        assert saved[key] == pytest.approx(m[key])
+    assert 0 <= saved["linear_acc"] <= 1 and -1 <= saved["relatedness"] <= 1
+    assert saved["relatedness_pairs"] == 20
+
+
+@pytest.mark.filterwarnings(r"ignore:You are trying to `self.log\(\)`")
+def test_views_option_and_train_mode_in_both_passes(corpus_wordnet):
+    splits = load_wordnet(corpus_wordnet, **SMALL)
+    for views in ("dropout", "definition_example"):
+        module = build_method("simclr", splits.input_shape, splits.num_classes, dataset="wordnet",
+                              encoder="text_transformer", encoder_kwargs=dict(vocab_size=splits.vocab_size, dim=16,
+                                                                              heads=2, layers=1),
+                              augment_kwargs={"views": views})
+        x = splits.x_train[:8]
+        v1, v2 = module.views(x)
+        assert torch.equal(v1, x[:, 0].to(v1.dtype))
+        if views == "dropout":
+            assert torch.equal(v2, v1)
+        else:  # the example where the synset has one
+            has = (x[:, 1] != 0).any(1)
+            assert has.any() and torch.equal(v2[has], x[has, 1]) and torch.equal(v2[~has], x[~has, 0])
+        modes = []
+        encoder = module.encoder
+        encoder.embed.register_forward_hook(lambda mod, inp, out: modes.append((encoder.training, len(inp[0]))))
+        module.train()
+        module.training_step((x, splits.y_train[:8]), 0)
+        assert modes == [(True, 16)]  # one train-mode pass over both copies: independent dropout masks
+
+
+def test_pair_cosines_and_spearman_against_naive():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(12, 5))
+    pairs = [(0, 1), (2, 7), (3, 3), (4, 11), (5, 9), (6, 10)]
+    naive = [float(f[a] @ f[b] / np.linalg.norm(f[a]) / np.linalg.norm(f[b])) for a, b in pairs]
+    assert np.allclose(pair_cosines(f, pairs), naive)
+    assert np.allclose(pair_cosines(sp.csr_matrix(f), pairs), naive)
+    assert np.allclose(pair_cosines(torch.tensor(f), pairs), naive)
+    target = rng.uniform(size=len(pairs))
+    assert relatedness_spearman(f, pairs, target) == pytest.approx(spearmanr(naive, target).statistic)
+    # cosines cos(t) falling with t along pairs whose target falls too: rho = 1
+    ordered = [(0, 1), (2, 7), (4, 11), (5, 9), (6, 10)]
+    g = np.zeros((12, 2))
+    for (a, b), t in zip(ordered, np.linspace(0.1, 1.4, len(ordered))):
+        g[a], g[b] = [1, 0], [np.cos(t), np.sin(t)]
+    assert relatedness_spearman(g, ordered, [5, 4, 3, 2, 1]) == pytest.approx(1.0)
+
+
+def test_tfidf_relatedness_against_sklearn(corpus_wordnet):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    splits = load_wordnet(corpus_wordnet, **SMALL)
+    enc = torch.nn.Identity()
+    out = text_metrics(enc, splits, test_feats=torch.zeros(len(splits.x_test), 2) + 1, seed=0)
+    vec = TfidfVectorizer().fit(splits.texts_train)
+    test = vec.transform(splits.texts_test)
+    cos = [cosine_similarity(test[a], test[b])[0, 0] for a, b in splits.pairs]
+    sims = [splits.graph.path_similarity(splits.keys_test[a], splits.keys_test[b]) for a, b in splits.pairs]
+    assert out["tfidf_relatedness"] == pytest.approx(spearmanr(cos, sims).statistic)
+    assert out["relatedness"] == 0.0  # constant features rank nothing
+    assert "random_init_linear_acc" not in out  # an encoder without `config` has no random-init twin
+
+
+def test_cli_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="wordnet-base"):
+        pretrain(dataset="wordnet", data_dir=str(tmp_path), out=str(tmp_path / "r"))
+    with pytest.raises(ValueError, match="`views` is an option of text datasets"):
+        pretrain(dataset="digits", views="dropout", out=str(tmp_path / "r"))
+
+
+def test_probe_reloads_the_same_tokens_and_metrics(corpus_wordnet, tmp_path):
+    from infobound.methods import probe
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = pretrain(dataset="wordnet", data_dir=str(corpus_wordnet), data_kwargs=SMALL, epochs=1, batch_size=16,
+                         encoder="text_cnn", encoder_kwargs=dict(dim=16, layers=0), few_label_per_class=0, knn_k=5,
+                         out=str(tmp_path / "run"))
+        again = probe(checkpoint=str(tmp_path / "run" / "model.ckpt"), few_label_per_class=0, knn_k=5)
+    for key in ("linear_acc", "knn_acc", "relatedness", "tfidf_linear_acc"):
+        assert again[key] == pytest.approx(first[key]), key
