@@ -140,6 +140,11 @@ def test_rank_standardiser_is_strictly_increasing_also_beyond_training_range():
     grid = torch.linspace(-50.0, 300.0, 2001)[:, None]
     out = fitted(grid).flatten()
     assert bool((out[1:] > out[:-1]).all())
+    # Far outliers stay close: at 1e6 beyond the range the map is log(1 + 1e6/std) above the top score.
+    top = fitted(torch.tensor([[100.0]])).item()
+    far = fitted(torch.tensor([[100.0 + 1e6]], dtype=torch.float64)).item()
+    std = float(train.std())
+    assert far - top == pytest.approx(math.log1p(1e6 / std), rel=1e-6) and far - top < 12
     # Ties share their mid-rank: the two 1.0s hold ranks 2 and 3 of 5, so u = (2.5 − 0.5)/5 = 0.4.
     assert fitted(torch.tensor([[1.0]])).item() == pytest.approx(math.sqrt(2) * torch.erfinv(torch.tensor(-0.2)).item(), abs=1e-6)
 
