@@ -277,7 +277,7 @@ def test_unknown_command_or_benchmark(capsys, argv, match):
 def test_pretrain_takes_each_methods_own_projector_and_lr_unless_given(tmp_path):
     base = [a for a in PRETRAIN if a not in ("--proj_hidden", "32", "--proj_dim", "16")]
     recorded = {}
-    for name, extra in (("bt", ["--method", "barlow_twins"]), ("simclr", []),
+    for name, extra in (("bt", ["--method", "barlow_twins"]), ("simclr", []), ("byol", ["--method", "byol"]),
                         ("bt_given", ["--method", "barlow_twins", "--proj_dim", "16", "--lr", "0.002"])):
         main([*base, *extra, "--out", str(tmp_path / name)])
         recorded[name] = json.loads((tmp_path / name / "settings.json").read_text())["options"]
@@ -288,3 +288,6 @@ def test_pretrain_takes_each_methods_own_projector_and_lr_unless_given(tmp_path)
     assert pick(recorded["bt"]) == (512, 512, 0.01)
     assert pick(recorded["simclr"]) == (256, 64, 0.001)
     assert pick(recorded["bt_given"]) == (512, 16, 0.002)
+    # BYOL's own (docs/ssl.md, "BYOL"): the official 256-wide output, a smaller target momentum for short runs
+    assert (*pick(recorded["byol"]), recorded["byol"]["momentum"]) == (1024, 256, 0.003, 0.98)
+    assert "momentum" not in recorded["simclr"]

@@ -183,3 +183,39 @@ def test_barlow_twins_follows_the_official_forward(tiny):
     with torch.no_grad():
         z1, z2 = bt.projector(torch.cat([h1, h2])).chunk(2)
     assert bt.objective(z1, z2).loss.item() != pytest.approx(naive, rel=1e-3)
+
+
+def _naive_head(head, x):
+    """The official BYOL MLP (Linear → BatchNorm with batch statistics → ReLU → Linear), written out by hand."""
+    lin1, bn, _, lin2 = head.net
+    a = x @ lin1.weight.t() + lin1.bias
+    a = (a - a.mean(0)) / (a.var(0, unbiased=False) + bn.eps).sqrt() * bn.weight + bn.bias
+    return a.clamp_min(0) @ lin2.weight.t() + lin2.bias
+
+
+def test_byol_follows_the_official_forward(tiny):
+    """The official code (deepmind-research/byol): each view through online projector → predictor and target encoder →
+    projector on its own (their BatchNorms see one view's batch); loss = mean_i (2 − 2 cos(q1_i, t2_i)) + the same
+    with the views swapped; only the online branch gets gradients."""
+    L.seed_everything(0, verbose=False)
+    byol = build_method("byol", tiny.input_shape, 10, proj_hidden=48, proj_dim=16).train()
+    assert [type(m).__name__ for m in byol.predictor.net] == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert byol.predictor.net[0].in_features == byol.predictor.out_dim == 16
+    v1, v2 = torch.randn(24, *tiny.input_shape), torch.randn(24, *tiny.input_shape)
+    h = byol.encoder(torch.cat([v1, v2]))
+    out = byol.contrastive(h, v1, v2, progress=0.0)
+    with torch.no_grad():  # at the start the target is a copy of the online network: use the online weights
+        q1, q2 = (_naive_head(byol.predictor, _naive_head(byol.projector, hv)) for hv in h.chunk(2))
+        t1, t2 = (_naive_head(byol.projector, byol.encoder(v)) for v in (v1, v2))
+
+    def regress(q, t):
+        return sum(2 - 2 * float(q[i] @ t[i]) / float(q[i].norm() * t[i].norm()) for i in range(len(q))) / len(q)
+
+    assert out.loss.item() == pytest.approx(regress(q1, t2) + regress(q2, t1), rel=1e-5)
+    out.loss.backward()
+    assert all(p.grad is None for p in [*byol.target_encoder.parameters(), *byol.target_projector.parameters()])
+    assert next(byol.predictor.parameters()).grad is not None
+    # one pass over both views together (BatchNorm statistics of the 2N batch) gives another loss
+    with torch.no_grad():
+        p1, p2 = _naive_head(byol.predictor, _naive_head(byol.projector, h)).chunk(2)
+    assert regress(p1, t2) + regress(p2, t1) != pytest.approx(out.loss.item(), rel=1e-3)

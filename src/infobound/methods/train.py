@@ -251,7 +251,7 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
              num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
              encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int | None = None,
-             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float = 0.99, batch_size: int = 256,
+             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float | None = None, batch_size: int = 256,
              epochs: int = 30, lr: float | None = None, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
@@ -286,13 +286,14 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
             package.module:Class or path/to/file.py:Class.
         encoder_kwargs: the encoder's constructor arguments, e.g. '{"width": 32}'.
         image_size: image_folder only: resize and centre-crop every image to this side.
-        proj_dim: projection head output width (default: the method's own; 64, Barlow Twins 512).
-        proj_hidden: projection head hidden width (default: the method's own; 256, Barlow Twins 512).
+        proj_dim: projection head output width (default: the method's own; 64, BYOL 256, Barlow Twins 512).
+        proj_hidden: projection head hidden width (default: the method's own; 256, BYOL 1024, Barlow Twins 512).
         queue_size: MoCo's K.
-        momentum: the key / target encoder's momentum (MoCo, MoCo v3, BYOL).
+        momentum: the key / target encoder's (base) momentum (MoCo, MoCo v3, BYOL; default: the method's own;
+            0.99, BYOL 0.98).
         batch_size: batch size per process.
         epochs: training epochs.
-        lr: Adam learning rate (default: the method's own; 1e-3, Barlow Twins 1e-2).
+        lr: Adam learning rate (default: the method's own; 1e-3, BYOL 3e-3, Barlow Twins 1e-2).
         weight_decay: Adam weight decay.
         lr_schedule: cosine or constant.
         seed: training seed (weights, batches, views).
@@ -343,10 +344,10 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
     # not given: the method's own default (Barlow Twins: a wider projector, a larger lr), named so run settings record it
     options.update({k: method_default(method, k) if v is None else v
                     for k, v in {"proj_dim": proj_dim, "proj_hidden": proj_hidden, "lr": lr}.items()})
+    if method in ("moco", "mocov3", "byol"):
+        options["momentum"] = method_default(method, "momentum") if momentum is None else momentum
     if method == "moco":
-        options.update(queue_size=queue_size, momentum=momentum)
-    elif method in ("mocov3", "byol"):
-        options.update(momentum=momentum)
+        options["queue_size"] = queue_size
     metrics = train_and_evaluate(splits, out, method=method, epochs=epochs, batch_size=batch_size, seed=seed,
                                  resume=resume, overwrite=overwrite, accelerator=accelerator, devices=devices,
                                  num_nodes=num_nodes, strategy=strategy,
