@@ -16,7 +16,6 @@ from .methods import MethodFn, available_methods, get_method, register_method
 from .neural import DEFAULT_BOUND, DEFAULT_CRITIC, NeuralConfig
 from .result import EstimateResult
 
-
 DEFAULT_METHOD = "fdime"
 """What ``estimate_mi(x, y)`` runs; chosen by ``benchmarks/estimate_accuracy.py`` (docs/estimate.md)."""
 

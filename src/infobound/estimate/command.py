@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import estimate_mi
-from . import DEFAULT_METHOD
+from . import DEFAULT_METHOD, estimate_mi
 from .methods import get_method
 from .neural import NeuralConfig
 

@@ -28,7 +28,6 @@ is the guarantee.
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -44,6 +43,7 @@ from ..critics import ConcatCritic
 from .certify import certified_lower_limit
 from .inputs import Standardiser, as_pair, config_from_options
 from .result import EstimateResult
+from .stopping import BestCritic
 
 VARIANTS = ("gan", "kl", "hd")
 
@@ -273,12 +273,13 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                                   config.square_features, config.max_correction)
         optimiser = torch.optim.Adam(critic.parameters(), lr=config.lr)
         val_negatives = [random_derangement(n_val, generator) for _ in range(max(config.derangements, 4))]
-        best, best_state, best_step, stale, step, stop = -math.inf, copy.deepcopy(critic.state_dict()), 0, 0, 0, "max_steps"
+        step, stop = 0, "max_steps"
         history: dict[str, list[float]] = {"step": [], "validation_objective": []}
         with torch.no_grad():
-            best = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
+            initial = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
+        keeper = BestCritic(critic, config.patience, initial)  # training starts at the copula critic: keep it if nothing beats it
         history["step"].append(0.0)
-        history["validation_objective"].append(best)
+        history["validation_objective"].append(initial)
         perm, cursor = torch.randperm(n_train, generator=generator), 0
         bar = tqdm(total=config.max_steps, desc=f"{config.variant}-dime", unit="step", leave=False,
                    disable=None if config.progress else True, file=sys.stderr)
@@ -302,17 +303,13 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                 current = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
             history["step"].append(float(step))
             history["validation_objective"].append(current)
-            bar.set_postfix(validation=f"{current:.3f}", best=f"{max(best, current):.3f}")
-            if current > best:
-                best, best_step, stale = current, step, 0
-                best_state = copy.deepcopy(critic.state_dict())
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    stop = "early_stopping"
-                    break
+            bar.set_postfix(validation=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
+            if keeper.update(current, step):
+                stop = "early_stopping"
+                break
         bar.close()
-        critic.load_state_dict(best_state)
+        keeper.restore()
+        best_step = keeper.step
         critic.eval()
         with torch.no_grad():
             per_row = critic.pairs(x_te, y_te).double()

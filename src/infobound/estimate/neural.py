@@ -21,7 +21,6 @@ reported number is not the training objective):
 from __future__ import annotations
 
 import collections
-import copy
 import inspect
 import math
 import statistics
@@ -36,10 +35,11 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .. import bounds, critics
-from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair, config_from_options
 from .certify import certified_lower_limit
+from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair, config_from_options
 from .result import EstimateResult
 from .safe_alpha import min_safe_alpha
+from .stopping import BestCritic
 
 DEFAULT_BOUND = "ml_cpc"
 """Chosen by ``benchmarks/estimate_defaults.py`` (table in docs/estimate.md)."""
@@ -246,9 +246,8 @@ def _training_loop(critic: nn.Module, bound_fn: Any, kwargs: dict[str, Any], sta
     optimiser = torch.optim.AdamW(critic.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state = bounds.MovingAverage() if stateful else None
     history: dict[str, list[float]] = {"step": [], "train": [], "heldout": [], "heldout_smoothed": []}
-    best_value, best_state, best_step = -math.inf, None, 0
+    keeper = BestCritic(critic, config.patience)
     recent: collections.deque[float] = collections.deque(maxlen=config.smoothing_window)
-    evaluations_without_gain = 0
     running, running_count, bad_steps, stop_reason = 0.0, 0, 0, "max_steps"
     n_train = x_train.shape[0]
     order, cursor = torch.randperm(n_train, generator=generator), 0
@@ -289,29 +288,24 @@ def _training_loop(critic: nn.Module, bound_fn: Any, kwargs: dict[str, Any], sta
             history["heldout"].append(heldout)
             history["heldout_smoothed"].append(smoothed)
             running, running_count = 0.0, 0
-            bar.set_postfix(heldout=f"{heldout:.3f}", best=f"{max(best_value, smoothed):.3f}")
-            if smoothed > best_value:
-                best_value, best_step, evaluations_without_gain = smoothed, step, 0
-                best_state = copy.deepcopy(critic.state_dict())
-            else:
-                evaluations_without_gain += 1
-                if evaluations_without_gain >= config.patience:
-                    stop_reason = "early_stopping"
-                    break
+            bar.set_postfix(heldout=f"{heldout:.3f}", best=f"{max(keeper.value, smoothed):.3f}")
+            if keeper.update(smoothed, step):
+                stop_reason = "early_stopping"
+                break
     except KeyboardInterrupt:
         stop_reason = "interrupted"
         _warn("training interrupted; reporting the best critic so far")
     finally:
         bar.close()
-    if best_state is None:
+    if keeper.state is None:
         raise RuntimeError(
             f"training produced no finite held-out estimate ({stop_reason} at step {step}); "
             "try a smaller `lr`, another bound (e.g. 'smile' or 'ml_cpc') or standardised inputs")
-    critic.load_state_dict(best_state)
+    keeper.restore()
     if stop_reason == "diverged":
         _warn(f"the bound became non-finite during training at step {step}; reporting the best critic "
-              f"(step {best_step}). A smaller `lr` or a bound without e^f terms may help.")
-    return history, {"steps": step, "best_step": best_step, "stop_reason": stop_reason}
+              f"(step {keeper.step}). A smaller `lr` or a bound without e^f terms may help.")
+    return history, {"steps": step, "best_step": keeper.step, "stop_reason": stop_reason}
 
 
 def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str = DEFAULT_CRITIC, seed: int = 0,
