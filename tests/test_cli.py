@@ -291,3 +291,18 @@ def test_pretrain_takes_each_methods_own_projector_and_lr_unless_given(tmp_path)
     # BYOL's own (docs/ssl.md, "BYOL"): the official 256-wide output, a smaller target momentum for short runs
     assert (*pick(recorded["byol"]), recorded["byol"]["momentum"]) == (1024, 256, 0.003, 0.98)
     assert "momentum" not in recorded["simclr"]
+
+
+def test_distill_num_samples_subsamples_any_dataset(monkeypatch, tmp_path):
+    import infobound.data as data
+
+    seen = {}
+
+    def fake_load(name, **kwargs):
+        seen.update(kwargs, name=name)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(data, "load_dataset", fake_load)  # the command imports it from here when it runs
+    with pytest.raises(SystemExit, match="stop here"):
+        main([*DISTILL, "--num_samples", "300", "--out", str(tmp_path / "d")])
+    assert seen["name"] == "digits" and seen["num_samples"] == 300  # before: dropped for every dataset but MNIST-1D

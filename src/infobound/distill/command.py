@@ -75,7 +75,8 @@ def distill_command(
         train_teacher: train this teacher architecture first (saved to OUT/teacher.pt).
         dataset: mnist1d, digits, npy, cifar10, cifar100 or stl10.
         data_dir: folder with the dataset files (cifar10/100, stl10, npy).
-        num_samples: MNIST-1D only: examples generated (default 10,000 → 8,000 train / 2,000 test).
+        num_samples: examples in total: MNIST-1D generates that many (default 10,000 → 8,000 train /
+            2,000 test); any other dataset is subsampled, stratified by class.
         data_seed: seed of the data (MNIST-1D generation, digits/npy split).
         epochs: student epochs.
         teacher_epochs: teacher epochs (default: same as epochs).
@@ -122,7 +123,7 @@ def distill_command(
     if epochs < 1 or (teacher_epochs is not None and teacher_epochs < 1):
         raise ValueError(f"--epochs and --teacher_epochs must be >= 1, got {epochs} and {teacher_epochs}")
     log = None if quiet else (lambda s: print(s, flush=True))
-    kw: dict[str, Any] = {"num_samples": num_samples} if (num_samples is not None and dataset == "mnist1d") else {}
+    kw: dict[str, Any] = {"num_samples": num_samples} if num_samples is not None else {}
     data = load_dataset(dataset, data_dir=data_dir, seed=data_seed, **kw)
     out = Path(out)
     if overwrite and teacher is not None and out.resolve() in Path(teacher).resolve().parents:
