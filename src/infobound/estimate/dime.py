@@ -42,7 +42,7 @@ from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
 from .inputs import Standardiser, as_pair, config_from_options
-from .result import EstimateResult
+from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import BestCritic
 
 VARIANTS = ("gan", "kl", "hd")
@@ -216,14 +216,6 @@ def _objective(critic: HybridCritic, x: Tensor, y: Tensor, negatives: list[Tenso
     return bounds.allow_overflow(bounds.fdime_objective_explicit)(positives, neg, variant)
 
 
-def _mean_interval(values: Tensor) -> tuple[float, tuple[float, float]]:
-    from scipy.stats import t as student_t
-
-    k = values.numel()
-    mean = float(values.mean())
-    half = float(student_t.ppf(0.975, k - 1)) * float(values.std(unbiased=True)) / math.sqrt(k)
-    return mean, (mean - half, mean + half)
-
 
 def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     """f-DIME estimate of I(X; Y) in nats with a certified lower limit; see the module docstring.
@@ -316,7 +308,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
             baseline_rows = baseline.pairs(x_te, y_te).double() if baseline is not None else None
         parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
         if baseline_rows is None:
-            value, ci = _mean_interval(per_row)
+            value, ci = mean_and_sampling_interval(per_row)
         else:
             from .nonparametric import gcmi
 
@@ -329,7 +321,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
             value = copula_mi + mean_correction
             # The width is that of the test-row mean of v = g + h (GCMI's own noise included; the
             # correction alone is exactly 0 when early stopping keeps the copula critic).
-            _, (low, high) = _mean_interval(per_row)
+            _, (low, high) = mean_and_sampling_interval(per_row)
             half = 0.5 * (high - low)
             ci = (value - half, value + half)
             parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from .. import bounds, critics
 from .certify import certified_lower_limit
 from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair, config_from_options
-from .result import EstimateResult
+from .result import EstimateResult, mean_and_sampling_interval
 from .safe_alpha import min_safe_alpha
 from .stopping import BestCritic
 
@@ -225,19 +225,6 @@ def _evaluate(critic: nn.Module, bound_fn: Any, kwargs: dict[str, Any], x: Tenso
     return values
 
 
-def _interval(values: Tensor) -> tuple[float, tuple[float, float]]:
-    """Mean over k held-out batches ± t·SE, t the 97.5% Student-t quantile with k − 1 degrees of freedom.
-
-    With few batches the standard error is itself noisy, so 1.96 (the k → ∞ limit) would give
-    too narrow an interval: t = 2.45 for k = 7, 4.30 for k = 3.
-    """
-    from scipy.stats import t as student_t
-
-    k = values.numel()
-    mean = float(values.mean())
-    half_width = float(student_t.ppf(0.975, k - 1)) * float(values.std(unbiased=True)) / math.sqrt(k)
-    return mean, (mean - half_width, mean + half_width)
-
 
 def _training_loop(critic: nn.Module, bound_fn: Any, kwargs: dict[str, Any], stateful: bool,
                    x_train: Tensor, y_train: Tensor, x_held: Tensor, y_held: Tensor, batches: list[Tensor],
@@ -377,7 +364,7 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
     if not bool(torch.isfinite(per_batch).all()):
         raise RuntimeError(f"the {meta.name} bound is not finite on held-out data with the trained critic "
                            "(e^f overflowed); use 'smile' or 'ml_cpc'")
-    value, ci = _interval(per_batch)
+    value, ci = mean_and_sampling_interval(per_batch)
     ceiling = bounds.ceiling(meta.name, batch_size, **kwargs)
     if math.isfinite(ceiling) and value > 0.9 * ceiling:  # these bounds approach their cap from below
         _warn(f"the estimate {value:.2f} is within 10% of the {meta.name} ceiling log(n/α) = {ceiling:.2f} nats; "
