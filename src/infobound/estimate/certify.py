@@ -65,6 +65,11 @@ class CertifiedLimit:
     def __float__(self) -> float:
         return float(self.lower)
 
+    def summary(self) -> dict[str, Any]:
+        """What an estimate's ``details["certificate"]`` records: every field but the per-batch values."""
+        return {"bound": self.bound, "alpha": self.alpha, "batch_size": self.batch_size, "batches": self.batches,
+                "mean": self.mean, "se": self.se, "level": self.level}
+
 
 def _as_rows(data: Any, name: str) -> Tensor:
     t = data if isinstance(data, Tensor) else torch.as_tensor(data)

@@ -340,9 +340,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         "n_train": n_train, "n_validation": n_val, "n_test": n_test, "steps": step, "best_step": best_step,
         "stop_reason": stop, "config": {k: v for k, v in asdict(config).items() if k != "progress"},
         "value_parts": parts,
-        "certificate": None if certificate is None else {
-            "bound": certificate.bound, "alpha": certificate.alpha, "batch_size": certificate.batch_size,
-            "batches": certificate.batches, "mean": certificate.mean, "se": certificate.se, "level": certificate.level},
+        "certificate": None if certificate is None else certificate.summary(),
     }
     return EstimateResult(value, ci, method="fdime", bound=f"{config.variant}_dime", n_samples=n,
                           seconds=time.perf_counter() - start, history=history, details=details,

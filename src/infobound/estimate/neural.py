@@ -372,9 +372,7 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
               "an uncapped bound such as 'js' or 'smile'")
     details = {
         "critic": critic, "bound_kwargs": kwargs, "batch_size": batch_size, "n_train": n_train, "n_heldout": n_held,
-        "n_certify": n_cert, "certificate": None if certified is None else {
-            "bound": certified.bound, "alpha": certified.alpha, "batch_size": certified.batch_size,
-            "batches": certified.batches, "mean": certified.mean, "se": certified.se, "level": certified.level},
+        "n_certify": n_cert, "certificate": None if certified is None else certified.summary(),
         "heldout_batches": per_batch.tolist(), "ceiling": ceiling, "dim_x": x_all.shape[1], "dim_y": y_all.shape[1],
         "config": {k: v for k, v in asdict(config).items() if k != "progress"}, **run,
     }
