@@ -73,6 +73,9 @@ BYOL_SCREEN: dict[str, dict[str, Any]] = {
     "byol_separate_views": dict(method="byol", separate_views=True),  # encoder BatchNorm per view (official)
     "byol_tau0.97": dict(method="byol", momentum=0.97),
     "byol_tau0.95": dict(method="byol", momentum=0.95),
+    "byol_wd1e-5": dict(method="byol", weight_decay=1e-5),  # weight decay matters to BYOL (Tian et al. 2021)
+    "byol_wd1e-4": dict(method="byol", weight_decay=1e-4),
+    "byol_separate_views_tau0.97": dict(method="byol", separate_views=True, momentum=0.97),  # the two best above
 }
 FASHION_AUG: dict[str, dict[str, Any]] = {
     "crop0.5_noflip": dict(crop_scale=(0.5, 1.0), flip=False, jitter=0.0),
