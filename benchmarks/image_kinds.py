@@ -50,6 +50,8 @@ COLOUR: dict[str, dict[str, Any]] = {
     "+jitter0.4": dict(BASE, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.0, blur_prob=0.0),
     "+jitter0.4+gray0.2": dict(BASE, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.2, blur_prob=0.0),  # SimCLR CIFAR
     "+jitter0.8+gray0.2": dict(BASE, jitter=0.8, jitter_prob=0.8, grayscale_prob=0.2, blur_prob=0.0),  # SimCLR s = 1
+    "+jitter0.4+gray0.5": dict(BASE, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5, blur_prob=0.0),
+    "+jitter0.8+gray0.5": dict(BASE, jitter=0.8, jitter_prob=0.8, grayscale_prob=0.5, blur_prob=0.0),
 }
 LARGE: dict[str, dict[str, Any]] = {
     "crop0.2+flip+jitter": dict(BASE, jitter=0.4, jitter_prob=0.8, blur_prob=0.0),  # the small-grayscale default

@@ -56,6 +56,7 @@ def test_default_pipeline_follows_the_kind(shape):
         assert jitter._param_generator.saturation in (0, (1.0, 1.0)) and jitter._param_generator.hue in (0, (0.0, 0.0))
     else:
         assert jitter._param_generator.hue not in (0, (0.0, 0.0)) and jitter._param_generator.saturation != 0
+        assert _step(aug, "RandomGrayscale").p == 0.5  # measured: 0.5 beat SimCLR's 0.2 on the colour stand-in
     out = aug(torch.randint(0, 256, (4, *shape), dtype=torch.uint8), _gen(0))
     assert out.shape == (4, *shape) and out.dtype == torch.float32
 

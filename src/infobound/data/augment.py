@@ -174,9 +174,10 @@ IMAGE_DEFAULTS: dict[str, dict[str, object]] = {
                             blur_prob=0.0),
     "grayscale-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.0,
                             blur_prob=0.5),
-    "colour-small": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.2,
+    # grayscale p = 0.5 (SimCLR: 0.2): on the colour stand-in it beat 0.2 at 8 and 20 epochs (two seeds)
+    "colour-small": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5,
                          blur_prob=0.0),
-    "colour-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.2,
+    "colour-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5,
                          blur_prob=0.5),
 }
 _IMAGE_OPTIONS = frozenset(inspect.signature(ImageAugment.__init__).parameters) - {"self"}
