@@ -18,11 +18,14 @@ randomly initialised SmallCNN of the same split. Conclusions: docs/ssl.md, "Augm
 image kind".
 
     nice -n 10 python benchmarks/image_kinds.py --stage colour --seeds 0 1
+    nice -n 10 python benchmarks/image_kinds.py --stage colour --epochs 20 --seeds 0 1 \
+        --configs +jitter0.4+gray0.5 +jitter0.4+gray0.2 +jitter0.4
     nice -n 10 python benchmarks/image_kinds.py --stage large --seeds 0
+    nice -n 10 python benchmarks/image_kinds.py --stage large --seeds 1 --configs crop0.2+flip+jitter crop0.2+flip+jitter+blur
 
 Generated images go to ``OUT/data/`` (default ``results/image_kinds``, outside git); runs are reused
-from ``OUT/<stage>/`` and the tables written to ``OUT/<stage>.{json,md,png}``. One torch thread per
-process; each run records its process CPU time.
+from ``OUT/<stage>/`` and the tables written to ``OUT/<stage>_e<epochs>_s<seeds>.{json,md,png}``.
+One torch thread per process; each run records its process CPU time.
 """
 
 from __future__ import annotations
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     header = (f"{args.stage} stand-in ({kind.name}, {shape}; synthetic, from Fashion-MNIST via image_folder): "
               f"{len(splits.x_train):,} train / {len(splits.x_test):,} test, SimCLR-InfoNCE, SmallCNN width "
               f"{args.width}, {args.epochs} epochs, batch 256, seeds {args.seeds}")
-    _report(f"{args.stage}_e{args.epochs}", rows, header, args.out)
+    _report(f"{args.stage}_e{args.epochs}_s{''.join(map(str, args.seeds))}", rows, header, args.out)
 
 
 if __name__ == "__main__":

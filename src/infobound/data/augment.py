@@ -169,6 +169,7 @@ def image_kind(input_shape: Sequence[int]) -> ImageKind:
 
 # Default ImageAugment settings per kind of image; docs/ssl.md, "Augmentation defaults by image kind",
 # has the measurements behind them (benchmarks/image_kinds.py; colour and large on synthetic stand-ins).
+# The large kinds' blur (p = 0.5) is SimCLR's ImageNet recipe: the upsampled stand-in did not resolve it.
 IMAGE_DEFAULTS: dict[str, dict[str, object]] = {
     "grayscale-small": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.0,
                             blur_prob=0.0),
