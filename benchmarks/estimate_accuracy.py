@@ -59,6 +59,10 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "fdime-gan-sq-p10": {"method": "fdime", "square_features": True, "patience": 10},
     "fdime-gan-sq-p10-lr2e-3": {"method": "fdime", "square_features": True, "patience": 10, "lr": 2e-3},
     "fdime-kl-d4": {"method": "fdime", "variant": "kl", "derangements": 4},
+    # Flow Gaussianisation (MIENF, Butakov et al. 2024), src/infobound/estimate/flow.py; "-nocorr" = the
+    # flow's Gaussian read-out alone, else + the f-DIME correction trained in the latent space.
+    "flow": {"method": "flow", "progress": False},
+    "flow-nocorr": {"method": "flow", "correction": False, "progress": False},
 }
 
 
