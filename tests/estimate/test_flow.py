@@ -57,7 +57,7 @@ def test_product_flow_is_a_bijection_with_the_autograd_log_det() -> None:
 
         jac = torch.autograd.functional.jacobian(joint, torch.cat([x[i], y[i]]))
         assert jac[:3, 3:].abs().max() == 0 and jac[3:, :3].abs().max() == 0  # a product map: no cross terms
-        assert float(log_det[i]) == pytest.approx(float(torch.linalg.slogdet(jac)[1]), abs=1e-8)
+        assert float(log_det[i].detach()) == pytest.approx(float(torch.linalg.slogdet(jac)[1]), abs=1e-8)
 
 
 def test_one_dimensional_side_is_the_identity_and_the_density_integrates_like_a_gaussian() -> None:
@@ -75,23 +75,26 @@ def test_one_dimensional_side_is_the_identity_and_the_density_integrates_like_a_
 
 def test_flow_recovers_the_closed_form_where_gcmi_is_off() -> None:
     x, y, truth = _gaussian_pair(4000, 0.9, 2, seed=1)
-    xf, yf = _fold(x), _fold(y)
-    copula = gcmi(xf, yf).value
-    result = estimate_flow(xf, yf, seed=0, **FAST)
+    xf = _fold(x)
+    copula = gcmi(xf, y).value
+    result = estimate_flow(xf, y, seed=0, **FAST)
     assert abs(copula - truth) > 0.3, "the fold should put GCMI off, else the test proves nothing"
     assert abs(result.value - truth) < 0.15, (result.value, truth, copula)
 
 
 def test_invariant_under_a_bijection_of_one_variable() -> None:
     x, y, truth = _gaussian_pair(4000, 0.8, 2, seed=2)
-    plain = estimate_flow(x, y, seed=0, **FAST).value
-    # A per-coordinate monotone map (exactly invisible after the rank standardisation) ...
-    monotone = estimate_flow(np.sinh(2 * x) ** 3, y, seed=0, **FAST).value
+    short = dict(FAST, max_steps=150)
+    plain = estimate_flow(x, y, seed=0, **short).value
+    # A per-coordinate monotone map (invisible after the rank standardisation but for test rows
+    # beyond the training range) ...
+    monotone = estimate_flow(np.sinh(2 * x) ** 3, y, seed=0, **short).value
     assert monotone == pytest.approx(plain, abs=0.02)
+    assert plain == pytest.approx(truth, abs=0.1)
     # ... and a non-coordinatewise one (mixing, then the fold) that the flow has to undo.
     mixed = _fold(x @ np.array([[1.0, 0.5], [-0.4, 1.0]]))
+    assert abs(gcmi(mixed, y).value - truth) > 0.2, "the map should put GCMI off, else the test proves nothing"
     assert estimate_flow(mixed, y, seed=0, **FAST).value == pytest.approx(truth, abs=0.15)
-    assert plain == pytest.approx(truth, abs=0.1)
 
 
 @pytest.mark.parametrize("rho,dim,seed", [(0.5, 2, 0), (0.9, 2, 1), (0.99, 3, 2), (0.0, 2, 3)])

@@ -390,5 +390,5 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                           lower=None if certificate is None else certificate.lower)
 
 
-__all__ = ["DimeConfig", "GaussianLogRatio", "HybridCritic", "VARIANTS", "estimate_dime", "fit_hybrid_critic",
+__all__ = ["VARIANTS", "DimeConfig", "GaussianLogRatio", "HybridCritic", "estimate_dime", "fit_hybrid_critic",
            "random_derangement", "read_out"]

@@ -124,7 +124,7 @@ class FlowConfig:
             raise ValueError(f"`lr` must be a finite number > 0, got {self.lr!r}")
         for name in ("correction", "certify", "progress"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"`{name}` must be a bool, got {getattr(self, name)!r}")
+                raise TypeError(f"`{name}` must be a bool, got {getattr(self, name)!r}")
         for name in ("validation_fraction", "test_fraction"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
@@ -136,7 +136,7 @@ class FlowConfig:
             raise ValueError(f"`num_threads` must be an int >= 1 or None, got {self.num_threads!r}")
 
     @classmethod
-    def from_options(cls, **options: Any) -> "FlowConfig":
+    def from_options(cls, **options: Any) -> FlowConfig:
         """Build from keyword options, rejecting unknown names with the list of valid ones."""
         return config_from_options(cls, options, "method='flow'")
 
@@ -253,8 +253,8 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
     x_all, y_all = as_pair(x, y)
     n, dx, dy = x_all.shape[0], x_all.shape[1], y_all.shape[1]
-    n_val = int(round(n * config.validation_fraction))
-    n_test = int(round(n * config.test_fraction))
+    n_val = round(n * config.validation_fraction)
+    n_test = round(n * config.test_fraction)
     n_train = n - n_val - n_test
     cert_batch = min(config.certify_batch_size, n_test // 2)
     # GCMI of the test latents needs more rows than dimensions (a covariance of full rank).
@@ -277,13 +277,17 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         x_tr, y_tr = scale_x(x_all[train_rows]), scale_y(y_all[train_rows])
         x_val, y_val = scale_x(x_all[val_rows]), scale_y(y_all[val_rows])
         x_te, y_te = scale_x(x_all[test_rows]), scale_y(y_all[test_rows])
-        z_tr = torch.cat([x_tr, y_tr], dim=1).double()
-        cov0 = torch.cov(z_tr.t()) + 1e-4 * torch.eye(dx + dy, dtype=torch.float64)  # constant columns stay invertible
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             flow = ProductFlow(dx, dy, config.num_couplings, (config.hidden,) * config.hidden_layers,
                                config.coupling, seed=seed)
-            model = GaussianisingFlow(flow, z_tr.mean(0).float(), cov0.float())
+        with torch.no_grad():
+            # The couplings start at the identity, the permutations between them do not: the latent
+            # Gaussian starts at the moments of the initial latents (the Gaussian-copula fit, permuted).
+            u0, v0, _ = flow.forward_and_log_det(x_tr, y_tr)
+            z0 = torch.cat([u0, v0], dim=1).double()
+        cov0 = torch.cov(z0.t()).reshape(dx + dy, dx + dy) + 1e-4 * torch.eye(dx + dy, dtype=torch.float64)
+        model = GaussianisingFlow(flow, z0.mean(0).float(), cov0.float())  # (1e-4: constant columns stay invertible)
         flow_fit = _train_flow(model, x_tr, y_tr, x_val, y_val, config, generator)
         with torch.no_grad():
             u_tr, v_tr = flow.forward_x(x_tr), flow.forward_y(y_tr)
@@ -363,4 +367,4 @@ class _BaselineOnly(nn.Module):
         return self.baseline(x, y)
 
 
-__all__ = ["COUPLINGS", "FlowConfig", "GaussianisingFlow", "READOUTS", "estimate_flow", "gaussian_mi"]
+__all__ = ["COUPLINGS", "READOUTS", "FlowConfig", "GaussianisingFlow", "estimate_flow", "gaussian_mi"]
