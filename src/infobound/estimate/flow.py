@@ -321,7 +321,7 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                                                               generator, seed, desc="latent gan-dime")
             value, ci, parts = read_out(latent_critic, u_te, v_te, gaussian_part)
         else:
-            # The Gaussian log-ratio of the training latents, centred so that its test-row mean is the read-out.
+            # The critic is the Gaussian log-ratio of the training latents (for the certificate); value = the read-out.
             latent_critic = GaussianLogRatio(*latents["train"])
             value, ci, parts = read_out(_BaselineOnly(latent_critic), u_te, v_te, gaussian_part)
         parts.update({f"readout_{k}": float(v) for k, v in readouts.items()})
