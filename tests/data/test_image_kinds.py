@@ -105,6 +105,8 @@ def test_user_override_wins_over_the_kind_default():
     assert "RandomHorizontalFlip" in _steps(build_augmentation("mnist", (1, 28, 28), flip=True))  # dataset rule too
     with pytest.raises(ValueError, match=r"augment_kwargs: \['blur'\] are not ImageAugment settings"):
         build_augmentation("image_folder", (3, 32, 32), blur=0.5)
+    with pytest.raises(ValueError, match=r"augment_kwargs: \['shift'\] are not SignalAugment settings"):
+        build_augmentation("mnist1d", (40,), shift=3)
 
 
 def test_cli_augment_kwargs_reach_the_trained_module(tmp_path):

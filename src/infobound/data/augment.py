@@ -181,7 +181,14 @@ IMAGE_DEFAULTS: dict[str, dict[str, object]] = {
     "colour-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5,
                          blur_prob=0.5),
 }
-_IMAGE_OPTIONS = frozenset(inspect.signature(ImageAugment.__init__).parameters) - {"self"}
+
+
+def _check_options(cls: type, overrides: dict[str, object]) -> None:
+    """A clear error for an override that ``cls`` does not take (rather than a TypeError deep in a run)."""
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise ValueError(f"augment_kwargs: {unknown} are not {cls.__name__} settings; expected some of {sorted(accepted)}")
 
 
 def default_image_augment(dataset: str, input_shape: Sequence[int]) -> dict[str, object]:
@@ -215,13 +222,12 @@ def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: ob
     if dataset == "wordnet":
         from .wordnet import TextViews
 
+        _check_options(TextViews, overrides)
         return TextViews(**overrides)  # type: ignore[arg-type]
     if len(shape) in (1, 2):
+        _check_options(SignalAugment, overrides)
         return SignalAugment(**overrides)  # type: ignore[arg-type]
     if len(shape) != 3:
         raise ValueError(f"no default augmentation for inputs of shape {shape}")
-    unknown = sorted(set(overrides) - _IMAGE_OPTIONS)
-    if unknown:
-        raise ValueError(f"augment_kwargs: {unknown} are not ImageAugment settings; expected some of "
-                         f"{sorted(_IMAGE_OPTIONS)}")
+    _check_options(ImageAugment, overrides)
     return ImageAugment(**{**default_image_augment(dataset, shape), **overrides})  # type: ignore[arg-type]
