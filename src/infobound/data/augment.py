@@ -146,7 +146,7 @@ LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-li
 
 @dataclass(frozen=True)
 class ImageKind:
-    """What picks an image's default augmentation: colour (3 channels) or not, large (side ≥ ``LARGE_SIDE``) or not."""
+    """What picks an image's default augmentation: colour (3 channels) or not, large (shorter side ≥ ``LARGE_SIDE``) or not."""
 
     colour: bool
     large: bool
