@@ -21,7 +21,8 @@ image kind".
     nice -n 10 python benchmarks/image_kinds.py --stage colour --epochs 20 --seeds 0 1 \
         --configs +jitter0.4+gray0.5 +jitter0.4+gray0.2 +jitter0.4
     nice -n 10 python benchmarks/image_kinds.py --stage large --seeds 0
-    nice -n 10 python benchmarks/image_kinds.py --stage large --seeds 1 --configs crop0.2+flip+jitter crop0.2+flip+jitter+blur
+    nice -n 10 python benchmarks/image_kinds.py --stage large --seeds 1 \
+        --configs crop0.2+flip+jitter crop0.2+flip+jitter+blur
 
 Generated images go to ``OUT/data/`` (default ``results/image_kinds``, outside git); runs are reused
 from ``OUT/<stage>/`` and the tables written to ``OUT/<stage>_e<epochs>_s<seeds>.{json,md,png}``.
@@ -68,7 +69,8 @@ MIN_TINT_DISTANCE = 0.5
 
 def _folder_names(classes: Sequence[str]) -> list[str]:
     """Class folder names that sort in label order and are safe as paths ('T-shirt/top' has a slash)."""
-    return [f"{i:02d}_{''.join(c if c.isalnum() or c in '-_' else '_' for c in name)}" for i, name in enumerate(classes)]
+    safe = ["".join(c if c.isalnum() or c in "-_" else "_" for c in name) for name in classes]
+    return [f"{i:02d}_{name}" for i, name in enumerate(safe)]
 
 
 def random_tints(n: int, seed: int, min_distance: float = MIN_TINT_DISTANCE) -> tuple[np.ndarray, np.ndarray]:

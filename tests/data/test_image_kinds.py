@@ -86,7 +86,8 @@ def test_colour_jitter_changes_colour_but_keeps_shape():
     m = mask.expand_as(out)
     for img, mk in zip(out, m):
         assert float(img[mk].view(3, -1).std(1).max()) < 1e-4 and float(img[~mk].view(3, -1).std(1).max()) < 1e-4
-    distinct = (out.masked_fill(~m, 0).sum((2, 3)) / m.sum((2, 3)) - out.masked_fill(m, 0).sum((2, 3)) / (~m).sum((2, 3)))
+    inside = out.masked_fill(~m, 0).sum((2, 3)) / m.sum((2, 3))
+    distinct = inside - out.masked_fill(m, 0).sum((2, 3)) / (~m).sum((2, 3))
     assert (distinct.abs().max(1).values > 0.02).float().mean() > 0.9  # the square stays visible
 
 
@@ -113,7 +114,8 @@ def test_cli_augment_kwargs_reach_the_trained_module(tmp_path):
     from infobound.cli import main
     from infobound.methods.train import load_method
 
-    argv = ["pretrain", "--dataset", "digits", "--num_samples", "400", "--epochs", "1", "--batch_size", "64", "--encoder", "mlp",
+    argv = ["pretrain", "--dataset", "digits", "--num_samples", "400", "--epochs", "1", "--batch_size", "64",
+            "--encoder", "mlp",
             "--proj_hidden", "32", "--proj_dim", "16", "--few_label_per_class", "0", "--progress", "false",
             "--augment_kwargs", json.dumps({"crop_scale": [0.9, 1.0], "flip": True}), "--out", str(tmp_path / "run")]
     main(argv)

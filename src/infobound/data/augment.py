@@ -146,14 +146,15 @@ LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-li
 
 @dataclass(frozen=True)
 class ImageKind:
-    """What picks an image's default augmentation: colour (3 channels) or not, large (shorter side ≥ ``LARGE_SIDE``) or not."""
+    """What picks an image's default augmentation: colour (3 channels) or not, large (shorter side
+    ≥ ``LARGE_SIDE``) or not."""
 
     colour: bool
     large: bool
 
     @property
     def name(self) -> str:
-        """``grayscale-small``, ``grayscale-large``, ``colour-small`` or ``colour-large`` (a key of ``IMAGE_DEFAULTS``)."""
+        """``grayscale-small``, ``grayscale-large``, ``colour-small`` or ``colour-large`` (an IMAGE_DEFAULTS key)."""
         return f"{'colour' if self.colour else 'grayscale'}-{'large' if self.large else 'small'}"
 
 
@@ -188,7 +189,8 @@ def _check_options(cls: type, overrides: dict[str, object]) -> None:
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     unknown = sorted(set(overrides) - accepted)
     if unknown:
-        raise ValueError(f"augment_kwargs: {unknown} are not {cls.__name__} settings; expected some of {sorted(accepted)}")
+        raise ValueError(f"augment_kwargs: {unknown} are not {cls.__name__} settings; expected some of "
+                         f"{sorted(accepted)}")
 
 
 def default_image_augment(dataset: str, input_shape: Sequence[int]) -> dict[str, object]:
