@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import Standardiser, as_pair, config_from_options
+from .inputs import as_pair, config_from_options, split_and_standardise
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import BestCritic
 
@@ -352,13 +352,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         torch.set_num_threads(config.num_threads)
     try:
         generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(n, generator=generator)
-        train_rows, val_rows, test_rows = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
-        scale_x = Standardiser.fit(x_all[train_rows], "rank")
-        scale_y = Standardiser.fit(y_all[train_rows], "rank")
-        x_tr, y_tr = scale_x(x_all[train_rows]), scale_y(y_all[train_rows])
-        x_val, y_val = scale_x(x_all[val_rows]), scale_y(y_all[val_rows])
-        x_te, y_te = scale_x(x_all[test_rows]), scale_y(y_all[test_rows])
+        (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = split_and_standardise(x_all, y_all, (n_train, n_val), generator)
         critic, fit = fit_hybrid_critic(x_tr, y_tr, x_val, y_val, config, generator, seed)
         history, step, best_step, stop = fit["history"], fit["steps"], fit["best_step"], fit["stop_reason"]
         baseline = critic.baseline

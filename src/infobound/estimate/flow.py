@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
 from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
-from .inputs import Standardiser, as_pair, config_from_options
+from .inputs import as_pair, config_from_options, split_and_standardise
 from .result import EstimateResult
 from .stopping import BestCritic
 
@@ -270,13 +270,8 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         from .nonparametric import gcmi
 
         generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(n, generator=generator)
-        train_rows, val_rows, test_rows = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
-        scale_x = Standardiser.fit(x_all[train_rows], config.standardise)
-        scale_y = Standardiser.fit(y_all[train_rows], config.standardise)
-        x_tr, y_tr = scale_x(x_all[train_rows]), scale_y(y_all[train_rows])
-        x_val, y_val = scale_x(x_all[val_rows]), scale_y(y_all[val_rows])
-        x_te, y_te = scale_x(x_all[test_rows]), scale_y(y_all[test_rows])
+        (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = split_and_standardise(x_all, y_all, (n_train, n_val), generator,
+                                                                           config.standardise)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             flow = ProductFlow(dx, dy, config.num_couplings, (config.hidden,) * config.hidden_layers,
