@@ -219,3 +219,27 @@ def test_byol_follows_the_official_forward(tiny):
     with torch.no_grad():
         p1, p2 = _naive_head(byol.predictor, _naive_head(byol.projector, h)).chunk(2)
     assert regress(p1, t2) + regress(p2, t1) != pytest.approx(out.loss.item(), rel=1e-3)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_separate_views_runs_the_encoder_on_each_view(tiny, separate):
+    """``separate_views=True`` (the official BYOL / Barlow Twins / MoCo v3 forward): the encoder sees each view's
+    batch on its own, so its BatchNorm statistics are per view; False: one pass over both views concatenated."""
+    L.seed_everything(0, verbose=False)
+    method = build_method("simclr", tiny.input_shape, 10, proj_hidden=32, proj_dim=16, separate_views=separate,
+                          online_probe=False).train()
+    seen = {}
+
+    def capture(h, v1, v2, progress):
+        seen.update(h=h.detach().clone(), v1=v1, v2=v2)
+        return type(method).contrastive(method, h, v1, v2, progress)
+
+    method.contrastive = capture
+    method.log_dict = method.log = lambda *a, **k: None  # no trainer attached
+    method.training_step((tiny.x_train[:48], tiny.y_train[:48]), 0)
+    v1, v2 = seen["v1"], seen["v2"]
+    with torch.no_grad():  # the same train-mode encoder, called by hand
+        per_view = torch.cat([method.encoder(v1), method.encoder(v2)])
+        joint = method.encoder(torch.cat([v1, v2]))
+    assert not torch.allclose(per_view, joint, atol=1e-4)  # BatchNorm makes the two forwards differ
+    assert torch.allclose(seen["h"], per_view if separate else joint, atol=1e-5)

@@ -71,7 +71,7 @@ OBJECTIVES: list[tuple[str, str, dict[str, Any]]] = [
     ("SimCLR · AU", "simclr", dict(objective="au")),
     ("MoCo v2 · InfoNCE", "moco", dict(objective="infonce")),
     ("MoCo v2 · ML-CPC α 10→0.1", "moco", dict(objective="ml_cpc", alpha=10.0, alpha_end=0.1)),
-    ("MoCo v3 · InfoNCE", "mocov3", dict(objective="infonce")),
+    ("MoCo v3 · InfoNCE · 1-D CNN", "mocov3", dict(objective="infonce")),  # named: --configs can skip the ViT
     ("MoCo v3 · InfoNCE · ViT", "mocov3", dict(objective="infonce", encoder="vit")),
     ("BYOL", "byol", {}),
     ("Barlow Twins", "barlow_twins", {}),
