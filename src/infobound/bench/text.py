@@ -182,7 +182,7 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
         num_train: overrides the preset's training glosses (None: all; -1: keep the preset's).
         encoder: overrides the preset's encoder (text_transformer or text_cnn).
         encoder_kwargs: overrides of the preset's encoder options (dim, layers, dropout, token_dropout, ...).
-        views: dropout (SimCSE) or definition_example.
+        views: dropout (SimCSE), definition_example or lemma_definition.
         configs: only the objectives whose label contains one of these strings (case-insensitive).
         data_dir: the WordNet data files (Debian wordnet-base: /usr/share/wordnet).
         out: output folder: runs/<settings>/<config>/seed<k>/ and text.json, text.md, text.png.

@@ -145,7 +145,7 @@ LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-li
 def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: object) -> nn.Module:
     """The default augmentation for a dataset, by kind of input (every setting overridable by keyword).
 
-    - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, or definition vs example);
+    - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, definition vs example, or lemmas vs definition);
     - signals ``[L]`` / ``[C, L]`` (mnist1d): :class:`SignalAugment` with its defaults;
     - grayscale images: crop of 20–100 % area, flip except for digits (``digits``, ``mnist``),
       brightness/contrast jitter 0.4 with p = 0.8 (chosen by measurement, docs/ssl.md "Defaults by

@@ -312,7 +312,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         progress: show a progress bar (default: on a terminal).
         data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
             (:func:`infobound.data.wordnet.load_wordnet`).
-        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
+        views: text only: dropout (SimCSE's two dropout passes, default), definition_example or
+            lemma_definition (:class:`infobound.data.wordnet.TextViews`).
     """
     if epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {epochs}")
