@@ -59,6 +59,13 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "fdime-gan-sq-p10": {"method": "fdime", "square_features": True, "patience": 10},
     "fdime-gan-sq-p10-lr2e-3": {"method": "fdime", "square_features": True, "patience": 10, "lr": 2e-3},
     "fdime-kl-d4": {"method": "fdime", "variant": "kl", "derangements": 4},
+    # Flow Gaussianisation (MIENF, Butakov et al. 2024), src/infobound/estimate/flow.py; "-nocorr" = the
+    # flow's Gaussian read-out alone, else + the f-DIME correction trained in the latent space.
+    "flow": {"method": "flow", "progress": False},
+    "flow-nocorr": {"method": "flow", "correction": False, "progress": False},
+    # A cheaper flow (4 couplings of one hidden layer, ≤ 600 steps at lr 2e-3), to see what ≤ 5 s buys.
+    "flow-fast": {"method": "flow", "num_couplings": 4, "hidden_layers": 1, "max_steps": 600, "lr": 2e-3,
+                  "progress": False},
 }
 
 

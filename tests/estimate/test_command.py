@@ -95,3 +95,13 @@ def test_clear_errors(data, args, match):
 def test_trained_options_are_refused_by_nonparametric_methods(data):
     with pytest.raises(SystemExit, match="--max_steps apply to the trained estimators"):
         main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--method", "gcmi", "--max_steps", "5"])
+
+
+def test_flow_method_through_the_cli(data, capsys):
+    main(["estimate", str(data / "x.npy"), str(data / "y.npy"), "--method", "flow", *TINY, "--layers", "1",
+          "--output", str(data / "flow.json")])
+    out = capsys.readouterr().out
+    assert "flow Gaussianisation" in out and "certified I ≥" in out
+    saved = json.loads((data / "flow.json").read_text())
+    assert saved["method"] == "flow" and saved["details"]["config"]["hidden_layers"] == 1
+    assert saved["details"]["config"]["hidden"] == 16 and saved["details"]["flow_steps"] <= 30

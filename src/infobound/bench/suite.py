@@ -40,7 +40,7 @@ def _neural(**options: Any) -> EstimatorFn:
         )
 
         method = options.get("method")
-        extra = {"progress": False} if method in (None, "neural", "fdime") else {}
+        extra = {"progress": False} if method in (None, "neural", "fdime", "flow") else {}
         return estimate_mi(x, y, seed=seed, **extra, **options)
 
     return run
@@ -87,6 +87,8 @@ ESTIMATORS: dict[str, EstimatorFn] = {
     "fdime-hd": _neural(method="fdime", variant="hd", gaussian_baseline=False, square_features=False,
                         max_correction=None),
     "fdime-gan-copula": _neural(method="fdime"),  # = the default estimator's settings, named
+    # Flow Gaussianisation (Butakov et al. 2024) + the f-DIME correction in its latent space.
+    "flow": _neural(method="flow"),
     **{name: _external(name) for name in ("bmi-infonce", "bmi-nwj", "bmi-dv", "bmi-mine", "torch-mist")},
 }
 """Estimators by name; add your own with :func:`register_estimator`."""

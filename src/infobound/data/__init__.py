@@ -1,6 +1,14 @@
 """Offline datasets, local-path loaders and batched on-device augmentations."""
 
-from .augment import ImageAugment, SignalAugment, build_augmentation
+from .augment import (
+    IMAGE_DEFAULTS,
+    ImageAugment,
+    ImageKind,
+    SignalAugment,
+    build_augmentation,
+    default_image_augment,
+    image_kind,
+)
 from .datasets import (
     DATASETS,
     DatasetSplits,
@@ -19,7 +27,8 @@ from .datasets import (
 )
 
 __all__ = [
-    "DATASETS", "DatasetSplits", "IndexedTensorDataset", "ImageAugment", "SignalAugment", "available_datasets",
+    "DATASETS", "DatasetSplits", "IMAGE_DEFAULTS", "IndexedTensorDataset", "ImageAugment", "ImageKind", "SignalAugment",
+    "available_datasets", "default_image_augment", "image_kind",
     "build_augmentation", "load_cifar10", "load_cifar100", "load_dataset", "load_digits", "load_mnist1d",
     "load_npy", "load_stl10", "stratified_indices", "subsample", "to_float",
 ]

@@ -12,6 +12,8 @@ seeded from the generator and leaves the global state untouched).
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -139,7 +141,70 @@ class ImageAugment(nn.Module):
 
 
 NOT_MIRRORED = frozenset({"digits", "mnist"})  # digits change meaning when mirrored
-LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-like): blur added
+LARGE_SIDE = 64  # images at least this wide count as large (STL-10, ImageNet-like)
+
+
+@dataclass(frozen=True)
+class ImageKind:
+    """What picks an image's default augmentation: colour (3 channels) or not, large (shorter side
+    ≥ ``LARGE_SIDE``) or not."""
+
+    colour: bool
+    large: bool
+
+    @property
+    def name(self) -> str:
+        """``grayscale-small``, ``grayscale-large``, ``colour-small`` or ``colour-large`` (an IMAGE_DEFAULTS key)."""
+        return f"{'colour' if self.colour else 'grayscale'}-{'large' if self.large else 'small'}"
+
+
+def image_kind(input_shape: Sequence[int]) -> ImageKind:
+    """The kind of an image of shape ``(C, H, W)``: colour when C = 3 (any other channel count gets the
+    grayscale recipe, whose jitter acts per channel), large when ``min(H, W) >= LARGE_SIDE``."""
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"image_kind: `input_shape` must be (C, H, W) with positive sides, got {tuple(input_shape)}")
+    channels, height, width = shape
+    return ImageKind(colour=channels == 3, large=min(height, width) >= LARGE_SIDE)
+
+
+# Default ImageAugment settings per kind of image; docs/ssl.md, "Augmentation defaults by image kind",
+# has the measurements behind them (benchmarks/image_kinds.py; colour and large on synthetic stand-ins).
+# The large kinds' blur (p = 0.5) is SimCLR's ImageNet recipe: the upsampled stand-in did not resolve it.
+IMAGE_DEFAULTS: dict[str, dict[str, object]] = {
+    "grayscale-small": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.0,
+                            blur_prob=0.0),
+    "grayscale-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.0,
+                            blur_prob=0.5),
+    # grayscale p = 0.5 (SimCLR: 0.2): on the colour stand-in it beat 0.2 at 8 and 20 epochs (two seeds)
+    "colour-small": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5,
+                         blur_prob=0.0),
+    "colour-large": dict(crop_scale=(0.2, 1.0), flip=True, jitter=0.4, jitter_prob=0.8, grayscale_prob=0.5,
+                         blur_prob=0.5),
+}
+
+
+def _check_options(cls: type, overrides: dict[str, object]) -> None:
+    """A clear error for an override that ``cls`` does not take (rather than a TypeError deep in a run)."""
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise ValueError(f"augment_kwargs: {unknown} are not {cls.__name__} settings; expected some of "
+                         f"{sorted(accepted)}")
+
+
+def default_image_augment(dataset: str, input_shape: Sequence[int]) -> dict[str, object]:
+    """The :class:`ImageAugment` settings ``build_augmentation(dataset, input_shape)`` uses without overrides:
+    the kind's entry of ``IMAGE_DEFAULTS`` plus the image size and channels, with two per-dataset exceptions
+    (digits are never mirrored; 8 × 8 ``digits`` keep a 50–100 % crop without jitter)."""
+    kind = image_kind(input_shape)
+    channels, height, width = (int(s) for s in input_shape)
+    settings: dict[str, object] = dict(IMAGE_DEFAULTS[kind.name], size=(height, width), channels=channels)
+    if dataset in NOT_MIRRORED:
+        settings["flip"] = False
+    if dataset == "digits":
+        settings.update(crop_scale=(0.5, 1.0), jitter=0.0)  # 8×8: a 20 % crop is 3×3 pixels
+    return settings
 
 
 def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: object) -> nn.Module:
@@ -147,11 +212,10 @@ def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: ob
 
     - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, definition vs example, or lemmas vs definition);
     - signals ``[L]`` / ``[C, L]`` (mnist1d): :class:`SignalAugment` with its defaults;
-    - grayscale images: crop of 20–100 % area, flip except for digits (``digits``, ``mnist``),
-      brightness/contrast jitter 0.4 with p = 0.8 (chosen by measurement, docs/ssl.md "Defaults by
-      measurement"); large ones (side ≥ 64) also blur with p = 0.5;
-    - colour images: SimCLR's recipe — small (CIFAR): crop 0.2–1, flip, colour jitter 0.4 with p = 0.8,
-      grayscale p = 0.2; large (STL-10, your own photos, side ≥ 64): plus Gaussian blur with p = 0.5.
+    - images ``[C, H, W]``: :class:`ImageAugment` with the settings of the image's kind
+      (:func:`image_kind`: grayscale / colour, small / large; ``IMAGE_DEFAULTS``), see
+      :func:`default_image_augment`. Overrides win over the kind's settings (Python:
+      ``augment_kwargs={...}``; CLI: ``--augment_kwargs '{"grayscale_prob": 0}'``).
 
     No normalisation is added: evaluation feeds un-augmented [0, 1] inputs to the same encoder, whose
     first layers (conv + batch norm) absorb the scale.
@@ -160,16 +224,12 @@ def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: ob
     if dataset == "wordnet":
         from .wordnet import TextViews
 
+        _check_options(TextViews, overrides)
         return TextViews(**overrides)  # type: ignore[arg-type]
     if len(shape) in (1, 2):
+        _check_options(SignalAugment, overrides)
         return SignalAugment(**overrides)  # type: ignore[arg-type]
     if len(shape) != 3:
         raise ValueError(f"no default augmentation for inputs of shape {shape}")
-    channels, height, width = shape
-    large = min(height, width) >= LARGE_SIDE
-    defaults: dict[str, object] = dict(size=(height, width), channels=channels, crop_scale=(0.2, 1.0),
-                                       flip=dataset not in NOT_MIRRORED, jitter=0.4, jitter_prob=0.8,
-                                       blur_prob=0.5 if large else 0.0)
-    if dataset == "digits":
-        defaults.update(crop_scale=(0.5, 1.0), jitter=0.0)  # 8×8: a 20 % crop is 3×3 pixels
-    return ImageAugment(**{**defaults, **overrides})  # type: ignore[arg-type]
+    _check_options(ImageAugment, overrides)
+    return ImageAugment(**{**default_image_augment(dataset, shape), **overrides})  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import Standardiser, as_pair, config_from_options
+from .inputs import as_pair, config_from_options, split_and_standardise
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import BestCritic
 
@@ -137,9 +137,18 @@ class GaussianLogRatio(nn.Module):
     def __init__(self, x: Tensor, y: Tensor) -> None:
         super().__init__()
         z = torch.cat([x, y], dim=1).double()
-        dx = x.shape[1]
         cov = torch.cov(z.t()) if z.shape[1] > 1 else z.var().reshape(1, 1)
-        cov = cov + 1e-6 * torch.eye(cov.shape[0], dtype=cov.dtype)  # constant columns stay invertible
+        self._set(cov + 1e-6 * torch.eye(cov.shape[0], dtype=cov.dtype), x.shape[1])  # constant columns stay invertible
+
+    @classmethod
+    def from_covariance(cls, cov: Tensor, dim_x: int) -> "GaussianLogRatio":
+        """The log-ratio of N(0, ``cov``) with X the first ``dim_x`` coordinates (``cov`` positive definite)."""
+        self = cls.__new__(cls)
+        nn.Module.__init__(self)
+        self._set(cov.double(), dim_x)
+        return self
+
+    def _set(self, cov: Tensor, dx: int) -> None:
         prec = torch.linalg.inv(cov)
         self.register_buffer("a", (prec[:dx, :dx] - torch.linalg.inv(cov[:dx, :dx])).float())
         self.register_buffer("b", prec[:dx, dx:].float())
@@ -217,6 +226,98 @@ def _objective(critic: HybridCritic, x: Tensor, y: Tensor, negatives: list[Tenso
 
 
 
+def fit_hybrid_critic(x_tr: Tensor, y_tr: Tensor, x_val: Tensor, y_val: Tensor, config: DimeConfig,
+                      generator: torch.Generator, seed: int, desc: str | None = None) -> tuple[HybridCritic, dict[str, Any]]:
+    """Steps 2–4 of the module docstring on already standardised rows: build v = g + h and train h.
+
+    Args:
+        x_tr, y_tr: training rows; the Gaussian baseline g (if ``config.gaussian_baseline``) is fitted on them.
+        x_val, y_val: validation rows for early stopping and the choice of the restored critic.
+        config: the f-DIME settings (``batch_size``, ``lr``, ``max_steps``, ...).
+        generator: draws the batches and the derangements.
+        seed: seeds the MLP's initialisation.
+        desc: the progress bar's label.
+
+    Returns:
+        The restored critic in eval mode, and a dict with ``history``, ``steps``, ``best_step``, ``stop_reason``.
+    """
+    n_train, n_val = x_tr.shape[0], x_val.shape[0]
+    batch_size = min(config.batch_size, n_train)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        baseline = GaussianLogRatio(x_tr, y_tr) if config.gaussian_baseline else None
+        critic = HybridCritic(x_tr.shape[1], y_tr.shape[1], config.hidden, config.layers, baseline,
+                              config.square_features, config.max_correction)
+    optimiser = torch.optim.Adam(critic.parameters(), lr=config.lr)
+    val_negatives = [random_derangement(n_val, generator) for _ in range(max(config.derangements, 4))]
+    step, stop = 0, "max_steps"
+    history: dict[str, list[float]] = {"step": [], "validation_objective": []}
+    with torch.no_grad():
+        initial = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
+    keeper = BestCritic(critic, config.patience, initial)  # training starts at the copula critic: keep it if nothing beats it
+    history["step"].append(0.0)
+    history["validation_objective"].append(initial)
+    perm, cursor = torch.randperm(n_train, generator=generator), 0
+    bar = tqdm(total=config.max_steps, desc=desc or f"{config.variant}-dime", unit="step", leave=False,
+               disable=None if config.progress else True, file=sys.stderr)
+    for step in range(1, config.max_steps + 1):
+        bar.update(1)
+        if cursor + batch_size > n_train:
+            perm, cursor = torch.randperm(n_train, generator=generator), 0
+        idx = perm[cursor:cursor + batch_size]
+        cursor += batch_size
+        negatives = [random_derangement(batch_size, generator) for _ in range(config.derangements)]
+        objective = _objective(critic, x_tr[idx], y_tr[idx], negatives, config.variant)
+        if not math.isfinite(objective.item()):
+            stop = "diverged"
+            break
+        optimiser.zero_grad(set_to_none=True)
+        (-objective).backward()
+        optimiser.step()
+        if step % config.eval_interval:
+            continue
+        with torch.no_grad():
+            current = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
+        history["step"].append(float(step))
+        history["validation_objective"].append(current)
+        bar.set_postfix(validation=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
+        if keeper.update(current, step):
+            stop = "early_stopping"
+            break
+    bar.close()
+    keeper.restore()
+    critic.eval()
+    return critic, {"history": history, "steps": step, "best_step": keeper.step, "stop_reason": stop}
+
+
+def read_out(critic: HybridCritic, x_te: Tensor, y_te: Tensor,
+             gaussian_mi: float | None) -> tuple[float, tuple[float, float], dict[str, float]]:
+    """Step 5's ``value`` and sampling interval from the test rows.
+
+    Without a baseline, ``value`` is the test-row mean of v. With one, v = g + h and ``value`` =
+    ``gaussian_mi`` (the Gaussian part's MI, read by the caller without the fitted g's estimation
+    error — bias-corrected GCMI; the test-row mean of the fitted g is lower by ≈ 0.17 nats at 25 + 25
+    dims) + the test-row mean of the learned correction h. The interval's half-width is that of the
+    test-row mean of v = g + h (the correction alone is exactly 0 when early stopping keeps g).
+    """
+    with torch.no_grad():
+        per_row = critic.pairs(x_te, y_te).double()
+        baseline_rows = critic.baseline.pairs(x_te, y_te).double() if critic.baseline is not None else None
+    parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
+    if baseline_rows is None:
+        value, ci = mean_and_sampling_interval(per_row)
+        return value, ci, parts
+    if gaussian_mi is None:
+        raise ValueError("`gaussian_mi` is required when the critic has a Gaussian baseline")
+    mean_correction = float((per_row - baseline_rows).mean())
+    value = gaussian_mi + mean_correction
+    _, (low, high) = mean_and_sampling_interval(per_row)
+    half = 0.5 * (high - low)
+    parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,
+                 gaussian_part_mi=gaussian_mi)
+    return value, (value - half, value + half), parts
+
+
 def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     """f-DIME estimate of I(X; Y) in nats with a certified lower limit; see the module docstring.
 
@@ -251,81 +352,17 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         torch.set_num_threads(config.num_threads)
     try:
         generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(n, generator=generator)
-        train_rows, val_rows, test_rows = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
-        scale_x = Standardiser.fit(x_all[train_rows], "rank")
-        scale_y = Standardiser.fit(y_all[train_rows], "rank")
-        x_tr, y_tr = scale_x(x_all[train_rows]), scale_y(y_all[train_rows])
-        x_val, y_val = scale_x(x_all[val_rows]), scale_y(y_all[val_rows])
-        x_te, y_te = scale_x(x_all[test_rows]), scale_y(y_all[test_rows])
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            baseline = GaussianLogRatio(x_tr, y_tr) if config.gaussian_baseline else None
-            critic = HybridCritic(x_all.shape[1], y_all.shape[1], config.hidden, config.layers, baseline,
-                                  config.square_features, config.max_correction)
-        optimiser = torch.optim.Adam(critic.parameters(), lr=config.lr)
-        val_negatives = [random_derangement(n_val, generator) for _ in range(max(config.derangements, 4))]
-        step, stop = 0, "max_steps"
-        history: dict[str, list[float]] = {"step": [], "validation_objective": []}
-        with torch.no_grad():
-            initial = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
-        keeper = BestCritic(critic, config.patience, initial)  # training starts at the copula critic: keep it if nothing beats it
-        history["step"].append(0.0)
-        history["validation_objective"].append(initial)
-        perm, cursor = torch.randperm(n_train, generator=generator), 0
-        bar = tqdm(total=config.max_steps, desc=f"{config.variant}-dime", unit="step", leave=False,
-                   disable=None if config.progress else True, file=sys.stderr)
-        for step in range(1, config.max_steps + 1):
-            bar.update(1)
-            if cursor + batch_size > n_train:
-                perm, cursor = torch.randperm(n_train, generator=generator), 0
-            idx = perm[cursor:cursor + batch_size]
-            cursor += batch_size
-            negatives = [random_derangement(batch_size, generator) for _ in range(config.derangements)]
-            objective = _objective(critic, x_tr[idx], y_tr[idx], negatives, config.variant)
-            if not math.isfinite(objective.item()):
-                stop = "diverged"
-                break
-            optimiser.zero_grad(set_to_none=True)
-            (-objective).backward()
-            optimiser.step()
-            if step % config.eval_interval:
-                continue
-            with torch.no_grad():
-                current = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
-            history["step"].append(float(step))
-            history["validation_objective"].append(current)
-            bar.set_postfix(validation=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
-            if keeper.update(current, step):
-                stop = "early_stopping"
-                break
-        bar.close()
-        keeper.restore()
-        best_step = keeper.step
-        critic.eval()
-        with torch.no_grad():
-            per_row = critic.pairs(x_te, y_te).double()
-            baseline_rows = baseline.pairs(x_te, y_te).double() if baseline is not None else None
-        parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
-        if baseline_rows is None:
-            value, ci = mean_and_sampling_interval(per_row)
-        else:
+        (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = split_and_standardise(x_all, y_all, (n_train, n_val), generator)
+        critic, fit = fit_hybrid_critic(x_tr, y_tr, x_val, y_val, config, generator, seed)
+        history, step, best_step, stop = fit["history"], fit["steps"], fit["best_step"], fit["stop_reason"]
+        baseline = critic.baseline
+        # The Gaussian part's MI is GCMI with its bias correction over all rows (see read_out).
+        copula_mi = None
+        if baseline is not None:
             from .nonparametric import gcmi
 
-            # v = g + h: the Gaussian part's MI is read from all rows with GCMI's bias correction (the
-            # test-row mean of the fitted g is lower by its estimation error, ≈ 0.17 nats at 25 + 25
-            # dims), the learned correction h from the test rows.
-            correction = per_row - baseline_rows
             copula_mi = gcmi(x_all.numpy(), y_all.numpy()).value
-            mean_correction = float(correction.mean())
-            value = copula_mi + mean_correction
-            # The width is that of the test-row mean of v = g + h (GCMI's own noise included; the
-            # correction alone is exactly 0 when early stopping keeps the copula critic).
-            _, (low, high) = mean_and_sampling_interval(per_row)
-            half = 0.5 * (high - low)
-            ci = (value - half, value + half)
-            parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,
-                         gcmi_all_rows=copula_mi)
+        value, ci, parts = read_out(critic, x_te, y_te, copula_mi)
         certificate = None
         if config.certify:
             certificate = certified_lower_limit(critic, x_te, y_te, batch_size=cert_batch, generator=generator)
@@ -347,4 +384,5 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
                           lower=None if certificate is None else certificate.lower)
 
 
-__all__ = ["DimeConfig", "GaussianLogRatio", "HybridCritic", "VARIANTS", "estimate_dime", "random_derangement"]
+__all__ = ["VARIANTS", "DimeConfig", "GaussianLogRatio", "HybridCritic", "estimate_dime", "fit_hybrid_critic",
+           "random_derangement", "read_out"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -131,7 +131,35 @@ class Standardiser:
         return torch.stack(columns, dim=1).to(data.dtype)
 
 
-__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "config_from_options"]
+def split_and_standardise(x: Tensor, y: Tensor, sizes: Sequence[int], generator: torch.Generator,
+                          kind: str = "rank") -> list[tuple[Tensor, Tensor]]:
+    """Split the rows at random into consecutive parts and standardise them on the first part.
+
+    One random permutation of the N rows (drawn from ``generator``) is cut into parts of ``sizes``
+    (the last part takes what is left); a :class:`Standardiser` of ``kind`` is fitted on each side's
+    first part (the training rows) and applied to every part, so held-out rows never shape the map.
+
+    Args:
+        x, y: [N, dx], [N, dy] paired samples.
+        sizes: row counts of all parts but the last, the training part first.
+        generator: the estimator's generator (the permutation is its next draw).
+        kind: a ``STANDARDISE_CHOICES`` entry.
+
+    Returns:
+        ``[(x_part, y_part), ...]``, one pair per part: ``len(sizes) + 1`` pairs.
+    """
+    order = torch.randperm(x.shape[0], generator=generator)
+    cuts = [0]
+    for size in sizes:
+        cuts.append(cuts[-1] + int(size))
+    cuts.append(x.shape[0])
+    parts = [order[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+    scale_x, scale_y = Standardiser.fit(x[parts[0]], kind), Standardiser.fit(y[parts[0]], kind)
+    return [(scale_x(x[rows]), scale_y(y[rows])) for rows in parts]
+
+
+__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "config_from_options",
+           "split_and_standardise"]
 
 
 def config_from_options(cls: type[_Config], options: dict[str, Any], what: str) -> _Config:

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .. import bounds, critics
 from .certify import certified_lower_limit
-from .inputs import STANDARDISE_CHOICES, Standardiser, as_pair, config_from_options
+from .inputs import STANDARDISE_CHOICES, as_pair, config_from_options, split_and_standardise
 from .result import EstimateResult, mean_and_sampling_interval
 from .safe_alpha import min_safe_alpha
 from .stopping import BestCritic
@@ -337,13 +337,9 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
         torch.set_num_threads(config.num_threads)
     try:
         generator = torch.Generator().manual_seed(seed)
-        split = torch.randperm(n, generator=generator)
-        train_rows, held_rows, cert_rows = split[:n_train], split[n_train:n_train + n_held], split[n_train + n_held:]
-        scale_x = Standardiser.fit(x_all[train_rows], config.standardise)
-        scale_y = Standardiser.fit(y_all[train_rows], config.standardise)
         device = torch.device(config.device)
-        x_train, y_train = scale_x(x_all[train_rows]).to(device), scale_y(y_all[train_rows]).to(device)
-        x_held, y_held = scale_x(x_all[held_rows]).to(device), scale_y(y_all[held_rows]).to(device)
+        parts = split_and_standardise(x_all, y_all, (n_train, n_held), generator, config.standardise)
+        (x_train, y_train), (x_held, y_held), (x_cert, y_cert) = [(a.to(device), b.to(device)) for a, b in parts]
         batches = [b.to(device) for b in _heldout_batches(n_held, batch_size, generator)]
         model = _build_critic(critic, x_all.shape[1], y_all.shape[1], config, seed)
         bound_fn = bounds.allow_overflow(bounds.get(meta.name))  # an overflowing step is skipped, not fatal
@@ -355,8 +351,7 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
             # The critic and the standardisation are now fixed functions of the training and
             # held-out rows; the certification rows are fresh i.i.d. pairs for them.
             model.eval()
-            certified = certified_lower_limit(model, scale_x(x_all[cert_rows]).to(device),
-                                              scale_y(y_all[cert_rows]).to(device), batch_size=cert_batch_size,
+            certified = certified_lower_limit(model, x_cert, y_cert, batch_size=cert_batch_size,
                                               bound="ml_cpc", level=0.95, generator=generator)
     finally:
         torch.set_num_threads(previous_threads)

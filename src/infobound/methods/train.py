@@ -257,7 +257,7 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
              num_nodes: int = 1, strategy: str = "auto", accelerator: str | None = None, threads: int | None = 1,
              progress: bool | None = None, data_kwargs: dict[str, Any] | None = None,
-             views: str | None = None) -> dict[str, Any]:
+             views: str | None = None, augment_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Contrastive pre-training of an encoder, then linear / kNN / few-label probes on the test split.
 
     Writes OUT/metrics.json (linear_acc, knn_acc, few_label_acc, online_probe_acc, the final MI lower
@@ -314,6 +314,9 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
             (:func:`infobound.data.wordnet.load_wordnet`).
         views: text only: dropout (SimCSE's two dropout passes, default), definition_example or
             lemma_definition (:class:`infobound.data.wordnet.TextViews`).
+        augment_kwargs: overrides of the default augmentation, which depends on the kind of input
+            (images: grayscale / colour, small / large; :func:`infobound.data.build_augmentation`), e.g.
+            '{"grayscale_prob": 0, "blur_prob": 0.5}' or, for MNIST-1D, '{"shear": 2}'.
     """
     if epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {epochs}")
@@ -341,7 +344,7 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
     options = dict(objective=objective, alpha=alpha, alpha_end=alpha_end, divergence=divergence, temperature=temperature,
                    regularizer=regularizer, lam=lam, encoder=encoder, encoder_kwargs=encoder_kwargs,
                    weight_decay=weight_decay, lr_schedule=lr_schedule,
-                   augment_kwargs={"views": views} if views is not None else None)
+                   augment_kwargs={**(augment_kwargs or {}), **({"views": views} if views is not None else {})} or None)
     # not given: the method's own default (Barlow Twins: a wider projector, a larger lr), named so run settings record it
     options.update({k: method_default(method, k) if v is None else v
                     for k, v in {"proj_dim": proj_dim, "proj_hidden": proj_hidden, "lr": lr}.items()})
