@@ -25,7 +25,8 @@ initialisation can be rebuilt with ``type(enc)(**enc.config)``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from functools import partial
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -195,11 +196,12 @@ class TextCNN(Encoder):
         mask = _mask(ids, self.token_dropout if self.training else 0.0)
         keep = mask.unsqueeze(1).to(torch.float32)
         z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
+        pool: Callable[[Tensor, Tensor], Tensor]
         if self.token_score is None:
             pool = mean_pool
         else:
             scores = self.token_score(ids).squeeze(-1)
-            pool = lambda z_, m_: weighted_pool(z_, m_, scores)  # noqa: E731
+            pool = partial(weighted_pool, logits=scores)
         feats = []
         for conv in self.convs:
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
