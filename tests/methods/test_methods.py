@@ -219,3 +219,45 @@ def test_byol_follows_the_official_forward(tiny):
     with torch.no_grad():
         p1, p2 = _naive_head(byol.predictor, _naive_head(byol.projector, h)).chunk(2)
     assert regress(p1, t2) + regress(p2, t1) != pytest.approx(out.loss.item(), rel=1e-3)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_separate_views_runs_the_encoder_on_each_view(tiny, separate):
+    """``separate_views=True`` (the official BYOL / Barlow Twins / MoCo v3 forward): the encoder sees each view's
+    batch on its own, so its BatchNorm statistics are per view; False: one pass over both views concatenated."""
+    L.seed_everything(0, verbose=False)
+    method = build_method("simclr", tiny.input_shape, 10, proj_hidden=32, proj_dim=16, separate_views=separate,
+                          online_probe=False).train()
+    seen = {}
+
+    def capture(h, v1, v2, progress):
+        seen.update(h=h.detach().clone(), v1=v1, v2=v2)
+        return type(method).contrastive(method, h, v1, v2, progress)
+
+    method.contrastive = capture
+    method.log_dict = method.log = lambda *a, **k: None  # no trainer attached
+    method.training_step((tiny.x_train[:48], tiny.y_train[:48]), 0)
+    v1, v2 = seen["v1"], seen["v2"]
+    with torch.no_grad():  # the same train-mode encoder, called by hand
+        per_view = torch.cat([method.encoder(v1), method.encoder(v2)])
+        joint = method.encoder(torch.cat([v1, v2]))
+    assert not torch.allclose(per_view, joint, atol=1e-4)  # BatchNorm makes the two forwards differ
+    assert torch.allclose(seen["h"], per_view if separate else joint, atol=1e-5)
+
+
+def test_a_finished_run_made_under_another_default_is_not_reused(tiny, tmp_path):
+    """settings.json records the module's resolved hyper-parameters, so a run saved when a default
+    (here BYOL's momentum) had another value is refused, for resuming and for a bench's reuse alike."""
+    from infobound.methods import check_finished_run
+
+    kw = dict(TINY, method="byol", few_label_per_class=0)
+    train_and_evaluate(tiny, tmp_path, **kw)
+    check_finished_run(tiny, tmp_path, **kw)  # the same settings: reused
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["hparams"]["momentum"] == pytest.approx(0.98)  # the default, never passed explicitly
+    saved["hparams"]["momentum"] = 0.996  # as if the run had been made before the default changed
+    (tmp_path / "settings.json").write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match="hparams.momentum: 0.996 there, 0.98 now"):
+        check_finished_run(tiny, tmp_path, **kw)
+    with pytest.raises(ValueError, match="hparams.momentum"):
+        train_and_evaluate(tiny, tmp_path, resume=True, **kw)

@@ -94,6 +94,9 @@ class ContrastiveMethod(L.LightningModule):
         seed: seeds the views (the model's initial weights come from the global seed set before building).
         augment_kwargs: overrides of the dataset's default augmentation.
         online_probe: train a linear probe on detached features alongside.
+        separate_views: run the encoder on each view on its own (its BatchNorm statistics per view, as the
+            official BYOL, Barlow Twins and MoCo v3 code does) instead of once over both views concatenated
+            (statistics pooled over the 2n samples, as SimCLR's code does).
     """
 
     name = "base"  # the method's name in checkpoints and the CLI
@@ -107,7 +110,7 @@ class ContrastiveMethod(L.LightningModule):
                  regularizer: str = "none", lam: float = 1.0, stochastic: bool | None = None,
                  lbe_noise: float = 0.1, lbe_scale: float = 20.0, lr: float = 1e-3, weight_decay: float = 1e-6,
                  lr_schedule: str = "cosine", seed: int = 0, augment_kwargs: dict[str, Any] | None = None,
-                 online_probe: bool = True) -> None:
+                 online_probe: bool = True, separate_views: bool = False) -> None:
         super().__init__()
         if regularizer not in REGULARIZERS:
             raise ValueError(f"unknown regularizer {regularizer!r}; expected one of {REGULARIZERS}")
@@ -165,7 +168,10 @@ class ContrastiveMethod(L.LightningModule):
         x, y = batch[0], batch[1]
         n = len(x)
         v1, v2 = self.views(x)
-        stages = encoder_stages(self.encoder, torch.cat([v1, v2]))
+        if self.hparams.get("separate_views", False):  # absent from checkpoints written before the option
+            stages = [torch.cat(pair) for pair in zip(encoder_stages(self.encoder, v1), encoder_stages(self.encoder, v2))]
+        else:
+            stages = encoder_stages(self.encoder, torch.cat([v1, v2]))
         mu = stages[-1]
         # the noise of the stochastic encoder and of LBE comes from torch's global RNG: seed it from the
         # step, so a resumed run draws the same noise as an uninterrupted one
