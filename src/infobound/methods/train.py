@@ -347,7 +347,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         progress: show a progress bar (default: on a terminal).
         data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
             (:func:`infobound.data.wordnet.load_wordnet`).
-        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
+        views: text only: dropout (SimCSE's two dropout passes, default), definition_example or
+            lemma_definition (:class:`infobound.data.wordnet.TextViews`).
         augment_kwargs: overrides of the default augmentation, which depends on the kind of input
             (images: grayscale / colour, small / large; :func:`infobound.data.build_augmentation`), e.g.
             '{"grayscale_prob": 0, "blur_prob": 0.5}' or, for MNIST-1D, '{"shear": 2}'.
