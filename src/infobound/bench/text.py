@@ -80,7 +80,7 @@ class RunSpec:
 
 def _run_one(spec: RunSpec, splits: Any, settings: dict[str, Any], data_options: dict[str, Any]) -> dict[str, Any]:
     """One pre-training run (one thread); errors are returned, not raised, so one failure does not stop the bench."""
-    from ..methods import train_and_evaluate
+    from ..methods import check_finished_run, train_and_evaluate
 
     torch.set_num_threads(1)
     for name in ("lightning.pytorch", "lightning.fabric"):  # after the import: Lightning sets INFO on import
@@ -89,17 +89,17 @@ def _run_one(spec: RunSpec, splits: Any, settings: dict[str, Any], data_options:
     done = spec.out / "metrics.json"
     cpu = time.process_time()
     try:
+        run = dict(method="simclr", epochs=settings["epochs"], batch_size=settings["batch_size"], seed=spec.seed,
+                   few_label_per_class=0, data_options=data_options, lr=settings["lr"], encoder=settings["encoder"],
+                   encoder_kwargs={"vocab_size": splits.vocab_size, **settings["encoder_kwargs"]},
+                   augment_kwargs={"views": settings["views"]}, **spec.options)
         if done.exists():
+            check_finished_run(splits, spec.out, **run)  # a run made before a default changed is not reused
             metrics = read_json(done)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Lightning's worker hints and the InfoNCE ceiling warning, per run
-                metrics = train_and_evaluate(
-                    splits, spec.out, method="simclr", epochs=settings["epochs"], batch_size=settings["batch_size"],
-                    seed=spec.seed, resume=True, few_label_per_class=0, data_options=data_options, lr=settings["lr"],
-                    encoder=settings["encoder"], encoder_kwargs={"vocab_size": splits.vocab_size,
-                                                                 **settings["encoder_kwargs"]},
-                    augment_kwargs={"views": settings["views"]}, **spec.options)
+                metrics = train_and_evaluate(splits, spec.out, resume=True, **run)
             metrics["cpu_seconds"] = time.process_time() - cpu  # training + evaluation, this process (one thread)
             write_json(done, metrics)
         row.update({k: metrics.get(k) for k in (*METRICS, "tfidf_linear_acc", "tfidf_relatedness", "mi_ceiling")})
