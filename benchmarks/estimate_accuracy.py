@@ -59,6 +59,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "fdime-gan-sq-p10": {"method": "fdime", "square_features": True, "patience": 10},
     "fdime-gan-sq-p10-lr2e-3": {"method": "fdime", "square_features": True, "patience": 10, "lr": 2e-3},
     "fdime-kl-d4": {"method": "fdime", "variant": "kl", "derangements": 4},
+    # A wider critic and batch (what the TRE prototype's K = 1 row used), with the default bound and a looser one.
+    "fdime-wide": {"method": "fdime", "hidden": 256, "batch_size": 256, "patience": 8},
+    "fdime-wide-c8": {"method": "fdime", "hidden": 256, "batch_size": 256, "patience": 8, "max_correction": 8.0},
     # Flow Gaussianisation (MIENF, Butakov et al. 2024), src/infobound/estimate/flow.py; "-nocorr" = the
     # flow's Gaussian read-out alone, else + the f-DIME correction trained in the latent space.
     "flow": {"method": "flow", "progress": False},

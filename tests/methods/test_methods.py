@@ -243,3 +243,21 @@ def test_separate_views_runs_the_encoder_on_each_view(tiny, separate):
         joint = method.encoder(torch.cat([v1, v2]))
     assert not torch.allclose(per_view, joint, atol=1e-4)  # BatchNorm makes the two forwards differ
     assert torch.allclose(seen["h"], per_view if separate else joint, atol=1e-5)
+
+
+def test_a_finished_run_made_under_another_default_is_not_reused(tiny, tmp_path):
+    """settings.json records the module's resolved hyper-parameters, so a run saved when a default
+    (here BYOL's momentum) had another value is refused, for resuming and for a bench's reuse alike."""
+    from infobound.methods import check_finished_run
+
+    kw = dict(TINY, method="byol", few_label_per_class=0)
+    train_and_evaluate(tiny, tmp_path, **kw)
+    check_finished_run(tiny, tmp_path, **kw)  # the same settings: reused
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["hparams"]["momentum"] == pytest.approx(0.98)  # the default, never passed explicitly
+    saved["hparams"]["momentum"] = 0.996  # as if the run had been made before the default changed
+    (tmp_path / "settings.json").write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match="hparams.momentum: 0.996 there, 0.98 now"):
+        check_finished_run(tiny, tmp_path, **kw)
+    with pytest.raises(ValueError, match="hparams.momentum"):
+        train_and_evaluate(tiny, tmp_path, resume=True, **kw)

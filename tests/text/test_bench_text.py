@@ -32,3 +32,22 @@ def test_bench_text_runs_and_resumes(corpus_wordnet, tmp_path, capsys):
 
     with pytest.raises(ValueError, match="is not empty"):
         bench.main(**{**kw, "resume": False})
+
+
+def test_presets_and_overrides():
+    from infobound.models import build_encoder
+
+    reduced = bench.resolve_settings()
+    assert reduced == {**bench.REDUCED, "views": "dropout"}
+    # switching encoder drops the preset's options of the other one, so the encoder can be built
+    for preset, other in ((True, "text_transformer"), (False, "text_cnn")):
+        s = bench.resolve_settings(preset, encoder=other, encoder_kwargs={"dim": 16}, epochs=3, views="lemma_definition")
+        assert s["encoder"] == other and s["epochs"] == 3 and s["views"] == "lemma_definition"
+        assert s["encoder_kwargs"]["dim"] == 16
+        assert not set(s["encoder_kwargs"]) & {"layers", "heads", "pooling"}
+        build_encoder(other, (2, 8), vocab_size=30, **s["encoder_kwargs"],
+                      **({"heads": 2} if other == "text_transformer" else {}))
+    kept = bench.resolve_settings(True, encoder="text_transformer", encoder_kwargs={"layers": 1})["encoder_kwargs"]
+    assert kept["layers"] == 1 and kept["token_dropout"] == bench.REDUCED["encoder_kwargs"]["token_dropout"]
+    assert bench.resolve_settings(num_train=None)["num_train"] is None
+    assert bench.resolve_settings()["num_train"] == 20000

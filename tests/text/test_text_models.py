@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from infobound.models import build_encoder
-from infobound.models.text import TextCNN, TextTransformer, mean_pool
+from infobound.models.text import TextCNN, TextTransformer, mean_pool, weighted_pool
 
 ENCODERS = [("text_transformer", dict(dim=16, layers=2, heads=2)), ("text_cnn", dict(dim=16, layers=2)),
-            ("text_cnn", dict(dim=16, layers=0))]  # layers=0: the bag of embeddings
+            ("text_cnn", dict(dim=16, layers=0)),  # layers=0: the bag of embeddings
+            ("text_cnn", dict(dim=16, layers=0, pooling="weighted"))]
 
 
 def _ids(rows: list[list[int]], length: int) -> torch.Tensor:
@@ -83,7 +84,32 @@ def test_mean_pool_against_a_loop():
     assert torch.allclose(mean_pool(z, mask), expected)
 
 
+def test_weighted_pool_against_a_loop():
+    z, g = torch.randn(3, 5, 4), torch.randn(3, 5)
+    mask = torch.tensor([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0]], dtype=torch.bool)
+    expected = []
+    for i in range(3):
+        w = [float(torch.exp(g[i, t])) if mask[i, t] else 0.0 for t in range(5)]
+        expected.append(sum(w[t] * z[i, t] for t in range(5)) / sum(w))
+    assert torch.allclose(weighted_pool(z, mask, g), torch.stack(expected), atol=1e-6)
+    assert torch.allclose(weighted_pool(z, mask, torch.zeros(3, 5)), mean_pool(z, mask), atol=1e-6)
+
+
+def test_weighted_pooling_starts_as_the_mean_and_learns_per_word_scores():
+    weighted = TextCNN((6,), vocab_size=30, dim=8, layers=0, pooling="weighted", dropout=0.0).eval()
+    plain = TextCNN((6,), vocab_size=30, dim=8, layers=0, dropout=0.0).eval()
+    plain.load_state_dict({k: v for k, v in weighted.state_dict().items() if not k.startswith("token_score")})
+    x = _ids([[4, 9, 17], [5, 6, 7, 8]], 6)
+    assert torch.allclose(weighted(x), plain(x), atol=1e-6)  # random init: the same encoder as mean pooling
+    with torch.no_grad():
+        weighted.token_score.weight[9] = 50.0  # word 9 takes all the weight of the first sentence
+    h = weighted(x)
+    assert torch.allclose(h[0], plain(_ids([[9]], 6))[0], atol=1e-5) and torch.allclose(h[1], plain(x)[1], atol=1e-6)
+
+
 def test_bad_inputs():
+    with pytest.raises(ValueError, match="pooling"):
+        TextCNN((8,), vocab_size=30, pooling="max")
     with pytest.raises(ValueError, match="divisible by heads"):
         TextTransformer((8,), vocab_size=30, dim=10, heads=4)
     with pytest.raises(ValueError, match="odd kernel_size"):

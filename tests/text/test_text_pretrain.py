@@ -41,17 +41,20 @@ def test_pretrain_every_objective_on_text(corpus_wordnet, tmp_path, options):
 @pytest.mark.filterwarnings(r"ignore:You are trying to `self.log\(\)`")
 def test_views_option_and_train_mode_in_both_passes(corpus_wordnet):
     splits = load_wordnet(corpus_wordnet, **SMALL)
-    for views in ("dropout", "definition_example"):
+    for views in ("dropout", "definition_example", "lemma_definition"):
         module = build_method("simclr", splits.input_shape, splits.num_classes, dataset="wordnet",
                               encoder="text_transformer", encoder_kwargs=dict(vocab_size=splits.vocab_size, dim=16,
                                                                               heads=2, layers=1),
                               augment_kwargs={"views": views})
         x = splits.x_train[:8]
         v1, v2 = module.views(x)
-        assert torch.equal(v1, x[:, 0].to(v1.dtype))
+        if views == "lemma_definition":  # the synset's words, then its definition
+            assert torch.equal(v1, x[:, 2].to(v1.dtype)) and torch.equal(v2, x[:, 0].to(v2.dtype))
+        else:
+            assert torch.equal(v1, x[:, 0].to(v1.dtype))
         if views == "dropout":
             assert torch.equal(v2, v1)
-        else:  # the example where the synset has one
+        elif views == "definition_example":  # the example where the synset has one
             has = (x[:, 1] != 0).any(1)
             assert has.any() and torch.equal(v2[has], x[has, 1]) and torch.equal(v2[~has], x[~has, 0])
         modes = []

@@ -49,6 +49,7 @@ def test_reads_the_fixture(tiny_wordnet):
     walk = synsets[keys["walk"]]
     assert walk.pos == "v" and LEXNAMES[walk.lexname] == "verb.motion" and walk.examples == ("we walked home",)
     assert synsets[keys["quickly"]].pos == "r"
+    assert dog.lemma_text == "dog, domestic dog"  # the headword line of the lemma_definition views
 
 
 def test_offset_that_is_not_the_byte_position_is_an_error(tiny_wordnet):
@@ -113,7 +114,7 @@ def test_relatedness_pairs_are_fixed_and_valid(corpus_wordnet):
 def test_load_wordnet_tensors_labels_and_determinism(corpus_wordnet):
     splits = load_wordnet(corpus_wordnet, seed=1, num_test=None, max_length=40, vocab_size=150, num_pairs=10)
     assert splits.name == "wordnet" and splits.num_classes == 45
-    assert splits.x_train.shape[1:] == (2, 40) and splits.x_train.dtype == torch.int32
+    assert splits.x_train.shape[1:] == (3, 40) and splits.x_train.dtype == torch.int32
     assert len(splits.x_train) + len(splits.x_test) == 100 and len(splits.x_test) == 20
     assert set(splits.y_train.tolist()) == {5, 20, 31, 38}
     synsets = {s.key: s for s in read_wordnet(corpus_wordnet)}
@@ -124,6 +125,7 @@ def test_load_wordnet_tensors_labels_and_determinism(corpus_wordnet):
         decoded = splits.tokenizer.decode([t for t in ids[0].tolist() if t])
         assert decoded == s.definition.lower()
         assert bool((ids[1] != 0).any()) == bool(s.examples)  # an empty example row is all padding
+        assert splits.tokenizer.decode([t for t in ids[2].tolist() if t]) == " , ".join(w.replace("_", " ") for w in s.words).lower()
     again = load_wordnet(corpus_wordnet, seed=1, num_test=None, max_length=40, vocab_size=150, num_pairs=10)
     assert torch.equal(again.x_train, splits.x_train) and torch.equal(again.x_test, splits.x_test)
     assert again.pairs == splits.pairs
@@ -133,16 +135,33 @@ def test_load_wordnet_tensors_labels_and_determinism(corpus_wordnet):
 
 
 def test_text_views():
-    x = torch.tensor([[[5, 6, 0], [7, 8, 9]], [[3, 0, 0], [0, 0, 0]]], dtype=torch.int32)
+    # two synsets, rows (definition, example, lemmas)
+    x = torch.tensor([[[5, 6, 0], [7, 8, 9], [4, 0, 0]], [[3, 0, 0], [0, 0, 0], [2, 11, 0]]], dtype=torch.int32)
     v1, v2 = TextViews("dropout").pair(x)
     assert torch.equal(v1, x[:, 0]) and torch.equal(v2, x[:, 0])
     v1, v2 = TextViews("definition_example").pair(x)
     assert torch.equal(v1, x[:, 0])
     assert v2.tolist() == [[7, 8, 9], [3, 0, 0]]  # the second synset has no example: its definition again
+    v1, v2 = TextViews("lemma_definition").pair(x)
+    assert v1.tolist() == [[4, 0, 0], [2, 11, 0]] and v2.tolist() == [[5, 6, 0], [3, 0, 0]]
+    assert torch.equal(TextViews("definition_example").pair(x[:, :2])[1], v2.new_tensor([[7, 8, 9], [3, 0, 0]]))
     with pytest.raises(ValueError, match="views"):
         TextViews("crop")
-    with pytest.raises(ValueError, match=r"\[N, 2, L\]"):
+    with pytest.raises(ValueError, match=r"\[N, 2\+, L\]"):
         TextViews().pair(torch.zeros(2, 3, dtype=torch.int32))
+    with pytest.raises(ValueError, match=r"lemma_definition.*\[N, 3\+, L\]"):  # no lemma row
+        TextViews("lemma_definition").pair(x[:, :2])
+
+
+@pytest.mark.parametrize("words, line", [
+    (("dog", "domestic_dog", "Canis_familiaris"), "dog, domestic dog, Canis familiaris"),
+    (("galore(ip)", "in_abundance(p)", "big(a)"), "galore, in abundance, big"),  # wndb(5WN) adjective markers
+    (("A(a)", "vitamin_A"), "A, vitamin A"),
+])
+def test_lemma_text(words, line):
+    from infobound.data.wordnet import Synset
+
+    assert Synset("n:00000001", "n", 5, words, "d", (), ()).lemma_text == line
 
 
 def test_write_fixture_offsets_point_at_lines(tmp_path):

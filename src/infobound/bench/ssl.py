@@ -143,7 +143,7 @@ class RunSpec:
 def _run_one(spec: RunSpec, splits: DatasetSplits, transfer: DatasetSplits | None) -> dict[str, Any]:
     """One pre-training run in its own process (one thread); errors are returned, not raised."""
     from ..eval import extract_features, knn_accuracy, linear_probe
-    from ..methods import load_method, train_and_evaluate
+    from ..methods import check_finished_run, load_method, train_and_evaluate
 
     torch.set_num_threads(1)
     for name in ("lightning.pytorch", "lightning.fabric"):  # after the import: Lightning sets INFO on import
@@ -151,17 +151,18 @@ def _run_one(spec: RunSpec, splits: DatasetSplits, transfer: DatasetSplits | Non
     row: dict[str, Any] = {"part": spec.part, "config": spec.label, "seed": spec.seed, "error": None}
     done = spec.out / "metrics.json"
     try:
+        # `infobound probe` can reload plain MNIST-1D; the tagged variant exists only inside this bench.
+        reload = {"name": "mnist1d", "seed": 0, "num_samples": len(splits.x_train) + len(splits.x_test)}
+        run = dict(method=spec.method, epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,
+                   augment=TagSwapAugment() if transfer is not None else None,
+                   data_options=reload if transfer is None else {"name": splits.name}, **spec.options)
         if done.exists():
+            check_finished_run(splits, spec.out, **run)  # a run made before a default changed is not reused
             metrics = read_json(done)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Lightning's hints about workers and log intervals, per run
-                # `infobound probe` can reload plain MNIST-1D; the tagged variant exists only inside this bench.
-                reload = {"name": "mnist1d", "seed": 0, "num_samples": len(splits.x_train) + len(splits.x_test)}
-                metrics = train_and_evaluate(
-                    splits, spec.out, method=spec.method, epochs=spec.epochs, batch_size=spec.batch_size,
-                    seed=spec.seed, resume=True, augment=TagSwapAugment() if transfer is not None else None,
-                    data_options=reload if transfer is None else {"name": splits.name}, **spec.options)
+                metrics = train_and_evaluate(splits, spec.out, resume=True, **run)
             if transfer is not None:
                 encoder = load_method(spec.out / "model.ckpt").encoder
                 train, test = extract_features(encoder, transfer.x_train), extract_features(encoder, transfer.x_test)

@@ -63,9 +63,11 @@ METRICS = ("linear_acc", "relatedness", "knn_acc", "random_init_linear_acc", "ra
 FULL = dict(num_train=None, num_test=5000, max_length=64, vocab_size=8000, encoder="text_transformer",
             encoder_kwargs=dict(dim=128, layers=2, heads=4, dropout=0.1, token_dropout=0.3), epochs=2, batch_size=256,
             lr=1e-3)
+# (docs/text.md "Recipe search": 20 epochs and weighted pooling chosen from pilots of 10 / 30 epochs, mean /
+# weighted pooling, width, learning rate, word dropout and views)
 REDUCED = dict(num_train=20000, num_test=5000, max_length=32, vocab_size=8000, encoder="text_cnn",
-               encoder_kwargs=dict(dim=128, layers=0, dropout=0.1, token_dropout=0.3), epochs=10, batch_size=128,
-               lr=3e-3)
+               encoder_kwargs=dict(dim=128, layers=0, dropout=0.1, token_dropout=0.3, pooling="weighted"), epochs=20,
+               batch_size=128, lr=3e-3)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class RunSpec:
 
 def _run_one(spec: RunSpec, splits: Any, settings: dict[str, Any], data_options: dict[str, Any]) -> dict[str, Any]:
     """One pre-training run (one thread); errors are returned, not raised, so one failure does not stop the bench."""
-    from ..methods import train_and_evaluate
+    from ..methods import check_finished_run, train_and_evaluate
 
     torch.set_num_threads(1)
     for name in ("lightning.pytorch", "lightning.fabric"):  # after the import: Lightning sets INFO on import
@@ -87,17 +89,17 @@ def _run_one(spec: RunSpec, splits: Any, settings: dict[str, Any], data_options:
     done = spec.out / "metrics.json"
     cpu = time.process_time()
     try:
+        run = dict(method="simclr", epochs=settings["epochs"], batch_size=settings["batch_size"], seed=spec.seed,
+                   few_label_per_class=0, data_options=data_options, lr=settings["lr"], encoder=settings["encoder"],
+                   encoder_kwargs={"vocab_size": splits.vocab_size, **settings["encoder_kwargs"]},
+                   augment_kwargs={"views": settings["views"]}, **spec.options)
         if done.exists():
+            check_finished_run(splits, spec.out, **run)  # a run made before a default changed is not reused
             metrics = read_json(done)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Lightning's worker hints and the InfoNCE ceiling warning, per run
-                metrics = train_and_evaluate(
-                    splits, spec.out, method="simclr", epochs=settings["epochs"], batch_size=settings["batch_size"],
-                    seed=spec.seed, resume=True, few_label_per_class=0, data_options=data_options, lr=settings["lr"],
-                    encoder=settings["encoder"], encoder_kwargs={"vocab_size": splits.vocab_size,
-                                                                 **settings["encoder_kwargs"]},
-                    augment_kwargs={"views": settings["views"]}, **spec.options)
+                metrics = train_and_evaluate(splits, spec.out, resume=True, **run)
             metrics["cpu_seconds"] = time.process_time() - cpu  # training + evaluation, this process (one thread)
             write_json(done, metrics)
         row.update({k: metrics.get(k) for k in (*METRICS, "tfidf_linear_acc", "tfidf_relatedness", "mi_ceiling")})
@@ -163,6 +165,31 @@ def _plot(summary: list[dict[str, Any]], baselines: dict[str, float], path: Path
     save_figure(fig, path)
 
 
+# a preset's architecture options: dropped when another encoder is named (the bag of embeddings' layers=0
+# is no transformer), so that encoder starts from its own defaults; width and dropout carry over
+ARCHITECTURE = ("layers", "heads", "ff_dim", "pooling", "kernel_size")
+
+
+def resolve_settings(reduced: bool = True, epochs: int | None = None, batch_size: int | None = None,
+                     lr: float | None = None, num_train: int | None = -1, encoder: str | None = None,
+                     encoder_kwargs: dict[str, Any] | None = None, views: str = "dropout") -> dict[str, Any]:
+    """The preset (``REDUCED`` or ``FULL``) with the given overrides (see :func:`main`); switching the
+    encoder drops the preset's architecture options (:data:`ARCHITECTURE`: layers, heads, pooling, ...)."""
+    settings: dict[str, Any] = {**(REDUCED if reduced else FULL)}
+    preset_kwargs = dict(settings["encoder_kwargs"])
+    if encoder is not None and encoder != settings["encoder"]:
+        preset_kwargs = {k: v for k, v in preset_kwargs.items() if k not in ARCHITECTURE}
+        settings["encoder"] = encoder
+    settings["encoder_kwargs"] = {**preset_kwargs, **(encoder_kwargs or {})}
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr)):
+        if value is not None:
+            settings[key] = value
+    if num_train != -1:
+        settings["num_train"] = num_train
+    settings["views"] = views
+    return settings
+
+
 def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | None = None,
          batch_size: int | None = None, lr: float | None = None, num_train: int | None = -1, encoder: str | None = None, encoder_kwargs: dict[str, Any] | None = None,
          views: str = "dropout", configs: list[str] | None = None, data_dir: str = "/usr/share/wordnet",
@@ -174,15 +201,17 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
         seeds: training seeds 0 .. seeds-1 per objective (the data split is the same for all: seed 0).
         workers: runs in parallel, one process with one thread each.
         reduced: the setting measured on 2 shared cores (20,000 training glosses, 32 tokens, bag of
-            embeddings = text_cnn with 0 layers, 10 epochs, batch 128, ~1 CPU-min a run) instead of the
+            embeddings = text_cnn with 0 layers and weighted pooling, 20 epochs, batch 128, ~2 CPU-min a
+            run) instead of the
             default size (all ≈94k training glosses, 64 tokens, 2-layer transformer, 2 epochs, batch 256).
         epochs: overrides the preset's epochs.
         batch_size: overrides the preset's batch size.
         lr: overrides the preset's Adam learning rate.
         num_train: overrides the preset's training glosses (None: all; -1: keep the preset's).
-        encoder: overrides the preset's encoder (text_transformer or text_cnn).
+        encoder: overrides the preset's encoder (text_transformer or text_cnn); the preset's architecture
+            options (layers, heads, pooling, ...) are then dropped, width and dropout kept.
         encoder_kwargs: overrides of the preset's encoder options (dim, layers, dropout, token_dropout, ...).
-        views: dropout (SimCSE) or definition_example.
+        views: dropout (SimCSE), definition_example or lemma_definition.
         configs: only the objectives whose label contains one of these strings (case-insensitive).
         data_dir: the WordNet data files (Debian wordnet-base: /usr/share/wordnet).
         out: output folder: runs/<settings>/<config>/seed<k>/ and text.json, text.md, text.png.
@@ -196,21 +225,8 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
     from ..models import build_encoder
 
     torch.set_num_threads(1)
-    settings: dict[str, Any] = {**(REDUCED if reduced else FULL)}
-    settings["encoder_kwargs"] = {**settings["encoder_kwargs"], **(encoder_kwargs or {})}
-    if encoder is not None and encoder != settings["encoder"]:
-        settings["encoder"] = encoder
-        settings["encoder_kwargs"] = {k: v for k, v in settings["encoder_kwargs"].items() if k != "heads"}
-        settings["encoder_kwargs"].update(encoder_kwargs or {})
-    if epochs is not None:
-        settings["epochs"] = epochs
-    if batch_size is not None:
-        settings["batch_size"] = batch_size
-    if num_train != -1:
-        settings["num_train"] = num_train
-    settings["views"] = views
-    if lr is not None:
-        settings["lr"] = lr
+    settings = resolve_settings(reduced, epochs=epochs, batch_size=batch_size, lr=lr, num_train=num_train,
+                                encoder=encoder, encoder_kwargs=encoder_kwargs, views=views)
     out = Path(out)
     prepare_out(out, {"bench": "text"}, resume=resume, overwrite=overwrite)
     started = time.perf_counter()
@@ -270,4 +286,4 @@ def _describe(row: dict[str, Any]) -> str:
     return f"{row['config']} seed {row['seed']}: {status}"
 
 
-__all__ = ["FULL", "OBJECTIVES", "REDUCED", "main", "summarise"]
+__all__ = ["FULL", "OBJECTIVES", "REDUCED", "main", "resolve_settings", "summarise"]

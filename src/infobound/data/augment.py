@@ -210,7 +210,7 @@ def default_image_augment(dataset: str, input_shape: Sequence[int]) -> dict[str,
 def build_augmentation(dataset: str, input_shape: Sequence[int], **overrides: object) -> nn.Module:
     """The default augmentation for a dataset, by kind of input (every setting overridable by keyword).
 
-    - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, or definition vs example);
+    - token ids (wordnet): :class:`~infobound.data.wordnet.TextViews` (dropout views, definition vs example, or lemmas vs definition);
     - signals ``[L]`` / ``[C, L]`` (mnist1d): :class:`SignalAugment` with its defaults;
     - images ``[C, H, W]``: :class:`ImageAugment` with the settings of the image's kind
       (:func:`image_kind`: grayscale / colour, small / large; ``IMAGE_DEFAULTS``), see

@@ -12,7 +12,7 @@ Storage conventions (``DatasetSplits.x_*``):
 - large images (``cifar10``, ``cifar100``, ``stl10``): **uint8** ``[N, 3, H, W]`` to keep memory at a
   quarter; :func:`to_float` turns a batch into float32 in [0, 1] on whatever device it sits;
 - ``npy``: whatever dtype/shape the files hold (uint8 stays uint8, everything else becomes float32);
-- text (``wordnet``): int32 token ids ``[N, 2, L]`` (definition, example), 0 = padding.
+- text (``wordnet``): int32 token ids ``[N, 3, L]`` (definition, example, lemmas), 0 = padding.
 """
 
 from __future__ import annotations

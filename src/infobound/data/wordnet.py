@@ -14,19 +14,22 @@ does not ship and refuses corpus paths outside its data path.
 A gloss is a definition followed by optional example sentences, each a double-quoted part after a
 ``;`` (``draw air into, and expel out of, the lungs; "I can breathe better now"``). Every synset
 becomes one example: its definition (the sentence that is embedded and probed), its examples (the
-paraphrase partner of the ``definition_example`` views), its lexicographer category (45 classes, the
+paraphrase partner of the ``definition_example`` views), its words (the headword line of the
+``lemma_definition`` views), its lexicographer category (45 classes, the
 label of the linear probe) and its hypernym pointers (``@`` and ``@i``; WordNet path similarity).
 
 Text is tokenised by a WordPiece model of the ``tokenizers`` library whose vocabulary is counted
 here from the training split's sentences (lower-cased, accents stripped, split on whitespace and
 punctuation; :func:`train_tokenizer`); it is deterministic, so a checkpoint's data reloads with the
 same ids. The tensors are
-int32 token ids ``[N, 2, L]``: row 0 the definition, row 1 the first example sentence (empty, i.e.
-all padding, when the synset has none), padded with id 0 (``[PAD]``) and cut at ``L = max_length``.
+int32 token ids ``[N, 3, L]``: row 0 the definition, row 1 the first example sentence (empty, i.e.
+all padding, when the synset has none), row 2 the synset's words as one line (``dog, domestic dog``),
+padded with id 0 (``[PAD]``) and cut at ``L = max_length``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -65,6 +68,18 @@ class Synset:
     definition: str
     examples: tuple[str, ...]
     hypernyms: tuple[str, ...]
+
+    @property
+    def lemma_text(self) -> str:
+        """The synset's words as a dictionary headword line: ``dog, domestic dog, Canis familiaris``.
+
+        wndb(5WN) writes a collocation with underscores and may append an adjective's syntactic marker
+        (``(a)``, ``(p)``, ``(ip)``) to the word; both are undone here.
+        """
+        return ", ".join(_ADJ_MARKER.sub("", w).replace("_", " ") for w in self.words)
+
+
+_ADJ_MARKER = re.compile(r"\((?:a|p|ip)\)$")
 
 
 def split_gloss(gloss: str) -> tuple[str, tuple[str, ...]]:
@@ -311,17 +326,22 @@ def encode(tokenizer: Any, sentences: Sequence[str], max_length: int) -> Tensor:
 # -------------------------------------------------------------------------------------- views
 
 
-VIEWS = ("dropout", "definition_example")
+VIEWS = ("dropout", "definition_example", "lemma_definition")
+ROWS = {"definition": 0, "example": 1, "lemmas": 2}  # the rows of a synset's [3, L] token ids
 
 
 class TextViews(torch.nn.Module):
-    """The two views of a batch of ``[N, 2, L]`` (definition, example) token ids.
+    """The two views of a batch of ``[N, 3, L]`` (definition, example, lemmas) token ids.
 
     ``dropout`` (SimCSE, default): both views are the definition itself; they differ only by the
     encoder's dropout, because the method encodes the two copies in one train-mode pass with
     independent dropout masks. ``definition_example``: the definition and its first example
     sentence (a natural paraphrase pair); a synset without an example falls back to its definition
-    twice (a dropout pair). Text has no random augmentation, so the generator is not used.
+    twice (a dropout pair). ``lemma_definition``: the synset's own words (``dog, domestic dog,
+    Canis familiaris``) and its definition, a dictionary entry's headword and gloss: every synset
+    has both, and neither is a WordNet pointer or the lexicographer number, so nothing the
+    evaluation reads (hypernym paths, categories) enters training. Text has no random augmentation,
+    so the generator is not used.
     """
 
     def __init__(self, views: str = "dropout") -> None:
@@ -330,10 +350,11 @@ class TextViews(torch.nn.Module):
             raise ValueError(f"`views` must be one of {VIEWS}, got {views!r}")
         self.views = views
 
-    @staticmethod
-    def _check(x: Tensor) -> None:
-        if x.dim() != 3 or x.shape[1] != 2 or x.is_floating_point():
-            raise ValueError(f"TextViews expects integer token ids [N, 2, L], got {x.dtype} {tuple(x.shape)}")
+    def _check(self, x: Tensor) -> None:
+        rows = 3 if self.views == "lemma_definition" else 2  # a [N, 2, L] tensor (no lemma row) serves the others
+        if x.dim() != 3 or x.shape[1] < rows or x.is_floating_point():
+            raise ValueError(f"TextViews({self.views!r}) expects integer token ids [N, {rows}+, L] (definition, "
+                             f"example, lemmas), got {x.dtype} {tuple(x.shape)}")
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """One view: the definitions (the identity of the sentence; dropout makes the difference)."""
@@ -345,6 +366,8 @@ class TextViews(torch.nn.Module):
         self._check(x)
         if self.views == "dropout":
             return x[:, 0], x[:, 0]
+        if self.views == "lemma_definition":
+            return x[:, ROWS["lemmas"]], x[:, 0]
         has_example = (x[:, 1] != 0).any(1, keepdim=True)
         return x[:, 0], torch.where(has_example, x[:, 1], x[:, 0])
 
@@ -354,7 +377,7 @@ class TextViews(torch.nn.Module):
 
 @dataclass(frozen=True)
 class TextSplits(DatasetSplits):
-    """:class:`DatasetSplits` of token ids ``[N, 2, L]`` with what the text evaluation needs besides.
+    """:class:`DatasetSplits` of token ids ``[N, 3, L]`` with what the text evaluation needs besides.
 
     Attributes:
         texts_train, texts_test: the definitions (what TF-IDF and the encoder see at evaluation).
@@ -382,11 +405,11 @@ class TextSplits(DatasetSplits):
 def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: int | None = None,
                  num_test: int | None = 5000, test_fraction: float = 0.2, max_length: int = 64,
                  vocab_size: int = 8000, num_pairs: int = 2000) -> TextSplits:
-    """WordNet 3.0 glosses: token ids of (definition, first example) per synset, label = lexicographer category.
+    """WordNet 3.0 glosses: token ids of (definition, first example, lemmas) per synset, label = lexicographer category.
 
     The 117,659 synsets are split stratified by category (``test_fraction`` to test, seed ``seed``);
     ``num_train`` / ``num_test`` then keep a stratified subset of each side (None: all). The tokenizer
-    is trained on the kept training sentences (definitions and examples) only.
+    is trained on the kept training synsets' texts (definitions, examples and lemma lines) only.
 
     Args:
         data_dir: the directory of data.noun, data.verb, data.adj, data.adv (Debian: /usr/share/wordnet).
@@ -427,12 +450,14 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
 
     idx_train, idx_test = subset(idx_train, num_train, "num_train"), subset(idx_test, num_test, "num_test")
     train, test = [synsets[i] for i in idx_train], [synsets[i] for i in idx_test]
-    tokenizer = train_tokenizer([s.definition for s in train] + [e for s in train for e in s.examples], vocab_size)
+    tokenizer = train_tokenizer([s.definition for s in train] + [e for s in train for e in s.examples]
+                                + [s.lemma_text for s in train], vocab_size)
 
     def tensor(part: list[Synset]) -> Tensor:
         defs = encode(tokenizer, [s.definition for s in part], max_length)
         exs = encode(tokenizer, [s.examples[0] if s.examples else "" for s in part], max_length)
-        return torch.stack([defs, exs], dim=1)
+        lemmas = encode(tokenizer, [s.lemma_text for s in part], max_length)
+        return torch.stack([defs, exs, lemmas], dim=1)
 
     graph = HypernymGraph(synsets)
     keys_test = tuple(s.key for s in test)
@@ -445,5 +470,5 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
         tokenizer=tokenizer)
 
 
-__all__ = ["LEXNAMES", "VIEWS", "HypernymGraph", "Synset", "TextSplits", "TextViews", "check_wordnet_dir", "encode", "load_wordnet",
+__all__ = ["LEXNAMES", "ROWS", "VIEWS", "HypernymGraph", "Synset", "TextSplits", "TextViews", "check_wordnet_dir", "encode", "load_wordnet",
            "read_wordnet", "relatedness_pairs", "split_gloss", "train_tokenizer"]

@@ -6,7 +6,8 @@ from .byol import BYOL
 from .moco import MoCo
 from .mocov3 import MoCoV3
 from .simclr import SimCLR
-from .train import METHODS, available_methods, build_method, evaluate, load_method, pretrain, probe, train_and_evaluate
+from .train import (METHODS, available_methods, build_method, check_finished_run, evaluate, load_method, pretrain,
+                    probe, train_and_evaluate)
 
-__all__ = ["BYOL", "METHODS", "BarlowTwins", "ContrastiveMethod", "MoCo", "MoCoV3", "SimCLR", "available_methods", "build_method", "evaluate",
-           "load_method", "pretrain", "probe", "train_and_evaluate"]
+__all__ = ["BYOL", "METHODS", "BarlowTwins", "ContrastiveMethod", "MoCo", "MoCoV3", "SimCLR", "available_methods",
+           "build_method", "check_finished_run", "evaluate", "load_method", "pretrain", "probe", "train_and_evaluate"]

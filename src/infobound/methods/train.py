@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 from infobound.data import DatasetSplits, load_dataset
 from infobound.eval import evaluate_features, extract_features
-from infobound.runs import prepare_out
+from infobound.runs import SETTINGS_FILE, check_settings, prepare_out
 from infobound.safe_load import load_torch
 
 from .barlow_twins import BarlowTwins
@@ -160,6 +160,43 @@ def _write_json(path: Path, obj: Any) -> None:
     write_json(path, obj)
 
 
+# train_and_evaluate's arguments that do not change the trained weights, so settings.json leaves them out.
+_NOT_SETTINGS = ("resume", "overwrite", "accelerator", "devices", "num_nodes", "strategy", "progress", "knn_k",
+                 "few_label_per_class", "callbacks")
+
+
+def _run_settings(module: nn.Module, method: str, epochs: int, batch_size: int, seed: int, n_train: int,
+                  options: dict[str, Any], augment: nn.Module | None) -> dict[str, Any]:
+    """What ``settings.json`` records: the call's options *and* the module's resolved hyper-parameters
+    (its defaults included), so a run made before a default changed is not resumed or reused as if
+    it were made with the new one."""
+    return {"method": method, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+            "data": module.data_options, "n_train": n_train, "options": _plain(options),
+            "hparams": _plain(dict(getattr(module, "hparams", {}))),
+            "augment": None if augment is None else type(augment).__name__}
+
+
+def check_finished_run(splits: DatasetSplits, out: str | Path, *, method: str = "simclr", epochs: int = 30,
+                       batch_size: int = 256, seed: int = 0, augment: nn.Module | None = None,
+                       data_options: dict[str, Any] | None = None, **options: Any) -> None:
+    """Refuse to reuse the finished run in ``out`` when :func:`train_and_evaluate` with these
+    arguments would record other settings (a changed default included); a bench calls this before
+    it reads an earlier ``metrics.json`` instead of training. Takes :func:`train_and_evaluate`'s
+    keyword arguments; those that do not change the trained model (evaluation, devices,
+    progress, callbacks) are ignored.
+
+    Raises:
+        ValueError: the saved ``settings.json`` differs; the message lists the differences.
+    """
+    for key in _NOT_SETTINGS:
+        options.pop(key, None)
+    module = build_method(method, splits.input_shape, splits.num_classes, dataset=splits.name, seed=seed, **options)
+    module.data_options = dict(data_options or {"name": splits.name})
+    current = _run_settings(module, method, epochs, batch_size, seed, len(splits.x_train), options, augment)
+    saved = _read_json_or_none(Path(out) / SETTINGS_FILE)
+    check_settings(saved, json.loads(json.dumps(current, default=str)), out)
+
+
 def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = "simclr", epochs: int = 30,
                        batch_size: int = 256, seed: int = 0, resume: bool = False, overwrite: bool = False,
                        accelerator: str = "cpu",
@@ -193,9 +230,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     L.seed_everything(seed, workers=True, verbose=False)
     module = build_method(method, splits.input_shape, splits.num_classes, dataset=splits.name, seed=seed, **options)
     module.data_options = dict(data_options or {"name": splits.name})
-    settings = {"method": method, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                "data": module.data_options, "n_train": len(splits.x_train), "options": _plain(options),
-                "augment": None if augment is None else type(augment).__name__}
+    settings = _run_settings(module, method, epochs, batch_size, seed, len(splits.x_train), options, augment)
     prepare_out(out, settings, resume=resume, overwrite=overwrite)
     if augment is not None:
         module.augment = augment
@@ -312,7 +347,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         progress: show a progress bar (default: on a terminal).
         data_kwargs: further loader options, e.g. wordnet ``{"num_train": 20000, "max_length": 32}``
             (:func:`infobound.data.wordnet.load_wordnet`).
-        views: text only: dropout (SimCSE's two dropout passes, default) or definition_example.
+        views: text only: dropout (SimCSE's two dropout passes, default), definition_example or
+            lemma_definition (:class:`infobound.data.wordnet.TextViews`).
         augment_kwargs: overrides of the default augmentation, which depends on the kind of input
             (images: grayscale / colour, small / large; :func:`infobound.data.build_augmentation`), e.g.
             '{"grayscale_prob": 0, "blur_prob": 0.5}' or, for MNIST-1D, '{"shear": 2}'.

@@ -227,7 +227,7 @@ ENCODERS: dict[str, Callable[..., Encoder]] = {
     "cnn1d": CNN1DEncoder,
     "resnet18_cifar": ResNet18Cifar,
     "vit": ViTEncoder,
-    "text_transformer": _text_encoder("TextTransformer"),  # token ids [N, L] or [N, 2, L]; needs vocab_size
+    "text_transformer": _text_encoder("TextTransformer"),  # token ids [N, L] or [N, 3, L]; needs vocab_size
     "text_cnn": _text_encoder("TextCNN"),
 }
 

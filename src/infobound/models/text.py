@@ -1,7 +1,7 @@
 r"""Sentence encoders over token ids, trained from scratch: a small transformer and a 1-D CNN.
 
-Both take int token ids ``[N, L]`` padded with id 0, or a dataset's ``[N, 2, L]`` (definition,
-example) pairs, of which they embed row 0 (the definition: what probes see). The sentence
+Both take int token ids ``[N, L]`` padded with id 0, or a dataset's ``[N, 3, L]`` (definition,
+example, lemmas) rows, of which they embed row 0 (the definition: what probes see). The sentence
 embedding is the mean over the non-pad positions of the last layer (SimCSE's and Sentence-BERT's
 mean pooling),
 
@@ -25,7 +25,8 @@ initialisation can be rebuilt with ``type(enc)(**enc.config)``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from functools import partial
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -34,11 +35,11 @@ from .encoders import Encoder
 
 
 def token_ids(x: Tensor) -> Tensor:
-    """``[N, L]`` ids from ``[N, L]`` or ``[N, 2, L]`` (row 0); errors on anything else."""
+    """``[N, L]`` ids from ``[N, L]`` or ``[N, R, L]`` (row 0, the definition); errors on anything else."""
     if x.dim() == 3:
         x = x[:, 0]
     if x.dim() != 2 or x.is_floating_point():
-        raise ValueError(f"text encoders take integer token ids [N, L] or [N, 2, L], got {x.dtype} {tuple(x.shape)}")
+        raise ValueError(f"text encoders take integer token ids [N, L] or [N, R, L], got {x.dtype} {tuple(x.shape)}")
     return x.long()
 
 
@@ -46,6 +47,20 @@ def mean_pool(z: Tensor, mask: Tensor) -> Tensor:
     """Mean of ``z [N, L, d]`` over the positions where ``mask [N, L]`` is True."""
     w = mask.unsqueeze(-1).to(z.dtype)
     return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+def weighted_pool(z: Tensor, mask: Tensor, logits: Tensor) -> Tensor:
+    r"""Softmax-weighted mean of ``z [N, L, d]`` over the masked positions, ``logits [N, L]`` one score per token:
+
+    .. math::  h = \sum_{t:\,m_t} \frac{e^{g_t}}{\sum_{s:\,m_s} e^{g_s}}\, z_t .
+
+    With all ``g_t`` equal it is :func:`mean_pool`. A learned per-word score ``g`` lets frequent,
+    uninformative words (``a``, ``of``, ``the``) weigh less than content words, as IDF or SIF weights
+    (Arora, Liang & Ma, ICLR 2017) do by counting.
+    """
+    g = logits.masked_fill(~mask, float("-inf"))
+    w = torch.softmax(g, dim=1).nan_to_num(0.0)  # an all-masked row (never produced by _mask) pools to zero
+    return (z * w.unsqueeze(-1)).sum(1)
 
 
 def _mask(ids: Tensor, token_dropout: float = 0.0) -> Tensor:
@@ -143,10 +158,15 @@ class TextCNN(Encoder):
         kernel_size: odd convolution width.
         dropout: dropout on embeddings and after every layer.
         token_dropout: probability of dropping a whole token in train mode.
+        pooling: ``mean`` over the non-pad tokens, or ``weighted``: a softmax over one learned score per
+            vocabulary entry (:func:`weighted_pool`; scores start at 0, i.e. at the mean, so the random
+            initialisation is the same encoder as with ``mean``).
     """
 
+    POOLINGS = ("mean", "weighted")
+
     def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
-                 kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0) -> None:
+                 kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0, pooling: str = "mean") -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextCNN expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
@@ -154,8 +174,15 @@ class TextCNN(Encoder):
                 or not (0 <= dropout < 1 and 0 <= token_dropout < 1)):
             raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 0, odd kernel_size, dropout in [0, 1); got "
                              f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}, {token_dropout}")
+        if pooling not in self.POOLINGS:
+            raise ValueError(f"`pooling` must be one of {self.POOLINGS}, got {pooling!r}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
-                                           kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout)
+                                           kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout,
+                                           pooling=pooling)
+        # one score per word; the zero table keeps the random-init encoder identical to mean pooling
+        self.token_score = nn.Embedding(vocab_size, 1, padding_idx=0) if pooling == "weighted" else None
+        if self.token_score is not None:
+            nn.init.zeros_(self.token_score.weight)
         self.token_dropout = token_dropout
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
@@ -169,12 +196,18 @@ class TextCNN(Encoder):
         mask = _mask(ids, self.token_dropout if self.training else 0.0)
         keep = mask.unsqueeze(1).to(torch.float32)
         z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
+        pool: Callable[[Tensor, Tensor], Tensor]
+        if self.token_score is None:
+            pool = mean_pool
+        else:
+            scores = self.token_score(ids).squeeze(-1)
+            pool = partial(weighted_pool, logits=scores)
         feats = []
         for conv in self.convs:
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
-            feats.append(mean_pool(z.transpose(1, 2), mask))
-        h = self.norm(feats[-1] if feats else mean_pool(z.transpose(1, 2), mask))
+            feats.append(pool(z.transpose(1, 2), mask))
+        h = self.norm(feats[-1] if feats else pool(z.transpose(1, 2), mask))
         return feats[:-1] + [h]
 
 
-__all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids"]
+__all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids", "weighted_pool"]
