@@ -92,6 +92,7 @@ MOCOV3_SCREEN: dict[str, dict[str, Any]] = {
     "mocov3_lr3e-3": dict(method="mocov3", objective="infonce", lr=3e-3),
     "mocov3_lr5e-3": dict(method="mocov3", objective="infonce", lr=5e-3),
     "mocov3_m0.98": dict(method="mocov3", objective="infonce", momentum=0.98),
+    "mocov3_b128_lr3e-3": dict(method="mocov3", objective="infonce", batch_size=128, lr=3e-3),  # the two best
 }
 FASHION_AUG: dict[str, dict[str, Any]] = {
     "crop0.5_noflip": dict(crop_scale=(0.5, 1.0), flip=False, jitter=0.0),
