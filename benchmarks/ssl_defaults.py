@@ -9,6 +9,8 @@ Stages (each run is one process with one torch thread; finished runs are reused 
   256) for InfoNCE, ML-CPC α = 0.1 and ML-CPC α 10 → 0.1, seeds ``--seeds``;
 - ``byol-screen``: BYOL at ``bench ssl``'s budget (30 epochs), one setting changed from its defaults,
   seeds ``--seeds``;
+- ``mocov3-screen``: MoCo v3 (1-D CNN, InfoNCE) at ``bench ssl``'s budget, one setting changed from its
+  defaults, seeds ``--seeds``;
 - ``fashion-screen``: grayscale augmentations on Fashion-MNIST (3,000 train / 2,000 test, stratified),
   ``examples/own_encoder.py``'s SmallCNN (width 16), 8 epochs, plus raw-pixel and random-encoder probes;
 - ``fashion-check``: pre-training on 10,286 images (``num_samples`` 12,000) with the current defaults,
@@ -76,6 +78,21 @@ BYOL_SCREEN: dict[str, dict[str, Any]] = {
     "byol_wd1e-5": dict(method="byol", weight_decay=1e-5),  # weight decay matters to BYOL (Tian et al. 2021)
     "byol_wd1e-4": dict(method="byol", weight_decay=1e-4),
     "byol_separate_views_tau0.97": dict(method="byol", separate_views=True, momentum=0.97),  # the two best above
+    "byol_b128": dict(method="byol", batch_size=128),  # twice the optimiser steps at the same epochs
+    "byol_lr5e-3": dict(method="byol", lr=5e-3),
+    "byol_proj2048": dict(method="byol", proj_hidden=2048),
+}
+# MoCo v3 with the 1-D CNN at bench ssl's budget, one setting changed from its defaults (InfoNCE tau 0.1,
+# momentum 0.99, projector 256 -> 64, Adam 1e-3)
+MOCOV3_SCREEN: dict[str, dict[str, Any]] = {
+    "mocov3_default": dict(method="mocov3", objective="infonce"),
+    "mocov3_b128": dict(method="mocov3", objective="infonce", batch_size=128),
+    "mocov3_t0.2": dict(method="mocov3", objective="infonce", temperature=0.2),  # the paper's ViT value
+    "mocov3_t0.5": dict(method="mocov3", objective="infonce", temperature=0.5),
+    "mocov3_lr3e-3": dict(method="mocov3", objective="infonce", lr=3e-3),
+    "mocov3_lr5e-3": dict(method="mocov3", objective="infonce", lr=5e-3),
+    "mocov3_m0.98": dict(method="mocov3", objective="infonce", momentum=0.98),
+    "mocov3_b128_lr3e-3": dict(method="mocov3", objective="infonce", batch_size=128, lr=3e-3),  # the two best
 }
 FASHION_AUG: dict[str, dict[str, Any]] = {
     "crop0.5_noflip": dict(crop_scale=(0.5, 1.0), flip=False, jitter=0.0),
@@ -186,7 +203,7 @@ def _report(stage: str, rows: list[dict[str, Any]], header: str, out: Path) -> N
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stage", required=True, choices=("mnist1d-screen", "mnist1d-confirm", "byol-screen",
+    parser.add_argument("--stage", required=True, choices=("mnist1d-screen", "mnist1d-confirm", "byol-screen", "mocov3-screen",
                                                            "fashion-screen", "fashion-check"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=None, help="default: 15 / 30 / 8 / 15 by stage")
@@ -197,8 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/ssl_defaults"))
     args = parser.parse_args(argv)
     _quiet()
-    if args.stage.startswith("mnist1d") or args.stage == "byol-screen":
-        table = {"mnist1d-screen": SCREEN, "mnist1d-confirm": CONFIRM, "byol-screen": BYOL_SCREEN}[args.stage]
+    if args.stage.startswith("mnist1d") or args.stage in ("byol-screen", "mocov3-screen"):
+        table = {"mnist1d-screen": SCREEN, "mnist1d-confirm": CONFIRM, "byol-screen": BYOL_SCREEN,
+                 "mocov3-screen": MOCOV3_SCREEN}[args.stage]
         epochs = args.epochs or (15 if args.stage == "mnist1d-screen" else 30)
         names = args.configs or list(table)
         jobs = [(n, table[n], epochs, s, str(args.out / "mnist1d")) for n in names for s in args.seeds]
@@ -207,7 +225,8 @@ def main(argv: list[str] | None = None) -> None:
         with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
             rows = list(pool.map(_mnist1d_run, jobs))
         what = {"mnist1d-screen": "SimCLR; one setting changed from the old defaults (no shear)",
-                "mnist1d-confirm": "SimCLR; current defaults", "byol-screen": "BYOL; one setting changed from its defaults"}
+                "mnist1d-confirm": "SimCLR; current defaults", "byol-screen": "BYOL; one setting changed from its defaults",
+                "mocov3-screen": "MoCo v3 (1-D CNN, InfoNCE); one setting changed from its defaults"}
         header = (f"MNIST-1D (8,000 train / 2,000 test), 1-D CNN, batch 256 unless noted, {epochs} epochs; "
                   f"{what[args.stage]}")
     elif args.stage == "fashion-screen":
