@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import as_pair, config_from_options, split_and_standardise
+from .inputs import as_pair, config_from_options, split_and_standardise, torch_threads
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import BestCritic
 
@@ -347,10 +347,7 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         raise ValueError(f"too few samples for method='fdime': N = {n} gives {n_train} train, {n_val} validation and "
                          f"{n_test} test rows; it needs >= 8 validation rows and two test batches of >= 8 "
                          "(N >= ~110 with the default fractions). For small N use method='ksg' or 'gcmi'.")
-    previous_threads = torch.get_num_threads()
-    if config.num_threads is not None:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         generator = torch.Generator().manual_seed(seed)
         (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = split_and_standardise(x_all, y_all, (n_train, n_val), generator)
         critic, fit = fit_hybrid_critic(x_tr, y_tr, x_val, y_val, config, generator, seed)
@@ -366,8 +363,6 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         certificate = None
         if config.certify:
             certificate = certified_lower_limit(critic, x_te, y_te, batch_size=cert_batch, generator=generator)
-    finally:
-        torch.set_num_threads(previous_threads)
     if not math.isfinite(value):
         raise RuntimeError("the f-DIME critic gives a non-finite log-ratio on the test rows")
     details = {

@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
 from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
-from .inputs import as_pair, config_from_options, split_and_standardise
+from .inputs import as_pair, config_from_options, split_and_standardise, torch_threads
 from .result import EstimateResult
 from .stopping import BestCritic
 
@@ -263,10 +263,7 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         raise ValueError(f"too few samples for method='flow': N = {n} gives {n_train} train, {n_val} validation and "
                          f"{n_test} test rows; it needs >= 8 validation rows and more than dx + dy + 2 = {dx + dy + 2} "
                          "(and >= 16) train and test rows. For small N use method='ksg' or 'gcmi'.")
-    previous_threads = torch.get_num_threads()
-    if config.num_threads is not None:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         from .nonparametric import gcmi
 
         generator = torch.Generator().manual_seed(seed)
@@ -323,8 +320,6 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
         certificate = None
         if config.certify:
             certificate = certified_lower_limit(latent_critic, u_te, v_te, batch_size=cert_batch, generator=generator)
-    finally:
-        torch.set_num_threads(previous_threads)
     if not math.isfinite(value):
         raise RuntimeError("the flow estimator gives a non-finite value on the test rows (the flow diverged?)")
     history = {"flow_" + k: v for k, v in flow_fit["history"].items()}

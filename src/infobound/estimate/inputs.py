@@ -7,8 +7,9 @@ samples in rows, [N, d] or [N] (read as [N, 1]), equal N for x and y, no NaN/Inf
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any, Literal, Sequence, TypeVar
+from typing import Any, Iterator, Literal, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -158,8 +159,21 @@ def split_and_standardise(x: Tensor, y: Tensor, sizes: Sequence[int], generator:
     return [(scale_x(x[rows]), scale_y(y[rows])) for rows in parts]
 
 
+@contextmanager
+def torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Run the block with ``num_threads`` torch threads and restore the caller's count afterwards
+    (``None`` leaves them alone): an estimator's ``num_threads`` option must not leak into the session."""
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 __all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "config_from_options",
-           "split_and_standardise"]
+           "split_and_standardise", "torch_threads"]
 
 
 def config_from_options(cls: type[_Config], options: dict[str, Any], what: str) -> _Config:

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .. import bounds, critics
 from .certify import certified_lower_limit
-from .inputs import STANDARDISE_CHOICES, as_pair, config_from_options, split_and_standardise
+from .inputs import STANDARDISE_CHOICES, as_pair, config_from_options, split_and_standardise, torch_threads
 from .result import EstimateResult, mean_and_sampling_interval
 from .safe_alpha import min_safe_alpha
 from .stopping import BestCritic
@@ -332,10 +332,7 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
     kwargs = _bound_kwargs(meta.name, config, batch_size)
     _warn_about_bound(meta.name, kwargs, batch_size)
 
-    previous_threads = torch.get_num_threads()
-    if config.num_threads is not None:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         generator = torch.Generator().manual_seed(seed)
         device = torch.device(config.device)
         parts = split_and_standardise(x_all, y_all, (n_train, n_held), generator, config.standardise)
@@ -353,8 +350,6 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
             model.eval()
             certified = certified_lower_limit(model, x_cert, y_cert, batch_size=cert_batch_size,
                                               bound="ml_cpc", level=0.95, generator=generator)
-    finally:
-        torch.set_num_threads(previous_threads)
 
     if not bool(torch.isfinite(per_batch).all()):
         raise RuntimeError(f"the {meta.name} bound is not finite on held-out data with the trained critic "
