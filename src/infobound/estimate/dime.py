@@ -41,7 +41,8 @@ from tqdm.auto import tqdm
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import as_pair, config_from_options, split_and_standardise, torch_threads
+from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
+                     torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import BestCritic
 
@@ -98,25 +99,12 @@ class DimeConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"`variant` must be one of {list(VARIANTS)}, got {self.variant!r}")
-        for name, minimum in (("hidden", 1), ("layers", 1), ("batch_size", 2), ("derangements", 1),
-                              ("max_steps", 1), ("eval_interval", 1), ("patience", 1), ("certify_batch_size", 2)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"`lr` must be a finite number > 0, got {self.lr!r}")
-        for name in ("validation_fraction", "test_fraction"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
-                raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value!r}")
-        if self.validation_fraction + self.test_fraction >= 0.9:
-            raise ValueError("`validation_fraction` + `test_fraction` must leave at least 10% of the rows for "
-                             f"training, got {self.validation_fraction} + {self.test_fraction}")
-        if self.max_correction is not None and not (isinstance(self.max_correction, (int, float))
-                                                    and math.isfinite(self.max_correction) and self.max_correction > 0):
-            raise ValueError(f"`max_correction` must be a finite number > 0 or None, got {self.max_correction!r}")
-        if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
-            raise ValueError(f"`num_threads` must be an int >= 1 or None, got {self.num_threads!r}")
+        check_ints(self, {"hidden": 1, "layers": 1, "batch_size": 2, "derangements": 1, "max_steps": 1,
+                          "eval_interval": 1, "patience": 1, "certify_batch_size": 2, "num_threads": 1},
+                   optional=("num_threads",))
+        check_finite(self, "lr")
+        check_split_fractions(self)
+        check_finite(self, "max_correction", optional=True)
 
     @classmethod
     def from_options(cls, **options: Any) -> "DimeConfig":

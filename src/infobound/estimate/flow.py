@@ -52,7 +52,8 @@ from tqdm.auto import tqdm
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
 from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
-from .inputs import as_pair, config_from_options, split_and_standardise, torch_threads
+from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
+                     torch_threads)
 from .result import EstimateResult
 from .stopping import BestCritic
 
@@ -108,32 +109,20 @@ class FlowConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name, minimum in (("num_couplings", 1), ("hidden", 1), ("hidden_layers", 1), ("batch_size", 2),
-                              ("max_steps", 1), ("eval_interval", 1), ("patience", 1),
-                              ("correction_max_steps", 1), ("certify_batch_size", 2)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
+        check_ints(self, {"num_couplings": 1, "hidden": 1, "hidden_layers": 1, "batch_size": 2, "max_steps": 1,
+                          "eval_interval": 1, "patience": 1, "correction_max_steps": 1, "certify_batch_size": 2,
+                          "num_threads": 1}, optional=("num_threads",))
         if self.coupling not in COUPLINGS:
             raise ValueError(f"`coupling` must be one of {list(COUPLINGS)}, got {self.coupling!r}")
         if self.standardise not in ("rank", "zscore"):
             raise ValueError(f"`standardise` must be 'rank' or 'zscore', got {self.standardise!r}")
         if self.readout not in READOUTS:
             raise ValueError(f"`readout` must be one of {list(READOUTS)}, got {self.readout!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"`lr` must be a finite number > 0, got {self.lr!r}")
+        check_finite(self, "lr")
         for name in ("correction", "certify", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"`{name}` must be a bool, got {getattr(self, name)!r}")
-        for name in ("validation_fraction", "test_fraction"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
-                raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value!r}")
-        if self.validation_fraction + self.test_fraction >= 0.9:
-            raise ValueError("`validation_fraction` + `test_fraction` must leave at least 10% of the rows for "
-                             f"training, got {self.validation_fraction} + {self.test_fraction}")
-        if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
-            raise ValueError(f"`num_threads` must be an int >= 1 or None, got {self.num_threads!r}")
+        check_split_fractions(self)
 
     @classmethod
     def from_options(cls, **options: Any) -> FlowConfig:

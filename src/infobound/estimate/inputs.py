@@ -172,8 +172,48 @@ def torch_threads(num_threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "config_from_options",
-           "split_and_standardise", "torch_threads"]
+__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "check_finite", "check_fractions",
+           "check_ints", "check_split_fractions", "config_from_options", "split_and_standardise", "torch_threads"]
+
+
+def check_ints(config: Any, minimums: dict[str, int], optional: Sequence[str] = ()) -> None:
+    """Raise ValueError unless each ``config.<name>`` is an int (not a bool) >= its minimum; the
+    names in ``optional`` may also be None."""
+    for name, minimum in minimums.items():
+        value = getattr(config, name)
+        if value is None and name in optional:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            tail = " or None" if name in optional else ""
+            raise ValueError(f"`{name}` must be an int >= {minimum}{tail}, got {value!r}")
+
+
+def check_finite(config: Any, name: str, *, strict: bool = True, optional: bool = False) -> None:
+    """Raise ValueError unless ``config.<name>`` is a finite number > 0 (``strict``) or >= 0; with
+    ``optional`` None passes too."""
+    value = getattr(config, name)
+    if value is None and optional:
+        return
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and (value > 0 if strict else value >= 0)):
+        raise ValueError(f"`{name}` must be a finite number {'>' if strict else '>='} 0"
+                         f"{' or None' if optional else ''}, got {value!r}")
+
+
+def check_fractions(config: Any, *names: str) -> None:
+    """Raise ValueError unless each ``config.<name>`` lies strictly between 0 and 1."""
+    for name in names:
+        value = getattr(config, name)
+        if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
+            raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value!r}")
+
+
+def check_split_fractions(config: Any) -> None:
+    """The train / validation / test split of the f-DIME and flow estimators: both held-out
+    fractions in (0, 1) and at least 10% of the rows left for training."""
+    check_fractions(config, "validation_fraction", "test_fraction")
+    if config.validation_fraction + config.test_fraction >= 0.9:
+        raise ValueError("`validation_fraction` + `test_fraction` must leave at least 10% of the rows for "
+                         f"training, got {config.validation_fraction} + {config.test_fraction}")
 
 
 def config_from_options(cls: type[_Config], options: dict[str, Any], what: str) -> _Config:

@@ -36,7 +36,8 @@ from tqdm.auto import tqdm
 
 from .. import bounds, critics
 from .certify import certified_lower_limit
-from .inputs import STANDARDISE_CHOICES, as_pair, config_from_options, split_and_standardise, torch_threads
+from .inputs import (STANDARDISE_CHOICES, as_pair, check_finite, check_fractions, check_ints, config_from_options,
+                     split_and_standardise, torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .safe_alpha import min_safe_alpha
 from .stopping import BestCritic
@@ -108,24 +109,11 @@ class NeuralConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        def positive_int(name: str, minimum: int = 1) -> None:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
-
-        positive_int("batch_size", 2)
-        for name in ("max_steps", "eval_interval", "patience", "smoothing_window", "hidden", "embed_dim"):
-            positive_int(name)
-        positive_int("layers", 0)
-        if self.num_threads is not None:
-            positive_int("num_threads")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"`lr` must be a finite number > 0, got {self.lr!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and math.isfinite(self.weight_decay)
-                and self.weight_decay >= 0):
-            raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}")
-        if not (isinstance(self.test_fraction, (int, float)) and 0.0 < self.test_fraction < 1.0):
-            raise ValueError(f"`test_fraction` must lie strictly between 0 and 1, got {self.test_fraction!r}")
+        check_ints(self, {"batch_size": 2, "max_steps": 1, "eval_interval": 1, "patience": 1, "smoothing_window": 1,
+                          "hidden": 1, "embed_dim": 1, "layers": 0, "num_threads": 1}, optional=("num_threads",))
+        check_finite(self, "lr")
+        check_finite(self, "weight_decay", strict=False)
+        check_fractions(self, "test_fraction")
         if not (isinstance(self.certify_fraction, (int, float)) and 0.0 <= self.certify_fraction < 1.0
                 and self.test_fraction + self.certify_fraction < 1.0):
             raise ValueError(f"`certify_fraction` must lie in [0, 1) with test_fraction + certify_fraction < 1, got "
@@ -133,9 +121,7 @@ class NeuralConfig:
         if self.standardise not in STANDARDISE_CHOICES:
             raise ValueError(f"`standardise` must be one of {list(STANDARDISE_CHOICES)}, got {self.standardise!r}")
         for name in ("alpha", "clip"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"`{name}` must be a finite number > 0 or None, got {value!r}")
+            check_finite(self, name, optional=True)
         for name in ("bound_kwargs", "critic_kwargs"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"`{name}` must be a dict, got {type(getattr(self, name)).__name__}")
