@@ -46,6 +46,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples.own_encoder
 
+from ssl_defaults import probe_baselines  # noqa: E402  (this folder is on sys.path when run as a script)
+
 # Candidate augmentations (overrides of infobound.data.build_augmentation's defaults; every candidate
 # spells out all of its settings, so the table does not depend on what the default happens to be).
 BASE = dict(crop_scale=(0.2, 1.0), flip=True)
@@ -137,21 +139,6 @@ def _quiet() -> None:
     torch.set_num_threads(1)
     for name in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def _baselines(splits: Any, width: int) -> list[dict[str, Any]]:
-    """Linear probes on the raw pixels and on a randomly initialised SmallCNN, same split."""
-    from examples.own_encoder import SmallCNN
-    from infobound.eval import extract_features, linear_probe
-
-    flat = lambda x: x.reshape(len(x), -1).float() / 255.0  # noqa: E731
-    torch.manual_seed(0)
-    enc = SmallCNN(splits.input_shape, width=width)
-    return [{"config": "raw pixels", "linear": linear_probe(flat(splits.x_train), splits.y_train, flat(splits.x_test),
-                                                             splits.y_test)},
-            {"config": "random SmallCNN (no training)",
-             "linear": linear_probe(extract_features(enc, splits.x_train), splits.y_train,
-                                    extract_features(enc, splits.x_test), splits.y_test)}]
 
 
 def _run(splits: Any, name: str, augment: dict[str, Any], out: Path, epochs: int, seed: int, width: int) -> dict:
@@ -254,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(names) - set(table))
     if unknown:
         raise SystemExit(f"--configs: unknown {unknown}; the {args.stage} stage has {list(table)}")
-    rows = _baselines(splits, args.width)
+    rows = probe_baselines(splits, args.width)
     rows += [_run(splits, n, table[n], args.out / args.stage.replace("-", "_"), args.epochs, s, args.width)
              for n in names for s in args.seeds]
     shape = "×".join(map(str, splits.input_shape))

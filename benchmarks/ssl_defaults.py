@@ -151,7 +151,7 @@ def _fashion(data_dir: str, train: int | None, test: int | None, num_samples: in
                          full.classes)
 
 
-def _baselines(splits: Any, width: int) -> list[dict[str, Any]]:
+def probe_baselines(splits: Any, width: int) -> list[dict[str, Any]]:
     """Linear probes on raw pixels and on a randomly initialised SmallCNN, same split."""
     from examples.own_encoder import SmallCNN
     from infobound.eval import extract_features, linear_probe
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.stage == "fashion-screen":
         splits = _fashion(args.data_dir, 3000, 2000, None)
         epochs = args.epochs or 8
-        rows = _baselines(splits, args.width) + [
+        rows = probe_baselines(splits, args.width) + [
             _fashion_run(splits, n, args.out / "fashion_screen", epochs, args.width, FASHION_AUG[n])
             for n in (args.configs or list(FASHION_AUG))]
         header = (f"Fashion-MNIST, 3,000 train / 2,000 test (stratified), SimCLR-InfoNCE, SmallCNN width {args.width}, "
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         splits = _fashion(args.data_dir, None, None, 12000)
         epochs = args.epochs or 15
-        rows = _baselines(splits, args.width) + [
+        rows = probe_baselines(splits, args.width) + [
             _fashion_run(splits, "simclr_infonce_default_aug", args.out / "fashion_check", epochs, args.width,
                          None)]
         header = (f"Fashion-MNIST, {len(splits.x_train):,} train / {len(splits.x_test):,} test (num_samples 12,000, "
