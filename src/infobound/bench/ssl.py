@@ -33,7 +33,6 @@ NTXentLoss (:func:`infobound.bench.loss_speed.compare_loss_speed`). Output: Mark
 from __future__ import annotations
 
 import logging
-import math
 import time
 import traceback
 import warnings
@@ -55,7 +54,7 @@ from infobound.results import (
 from infobound.runs import prepare_out
 
 from ..data import DatasetSplits, SignalAugment, load_dataset
-from ._runner import run_all
+from ._runner import run_all, summarise
 
 TAG_LENGTH, NUM_TAGS = 8, 4
 
@@ -177,25 +176,6 @@ def _run_one(spec: RunSpec, splits: DatasetSplits, transfer: DatasetSplits | Non
     except Exception:  # noqa: BLE001 — one failing run must not stop the bench
         row["error"] = traceback.format_exc(limit=8)
     return row
-
-
-def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
-        return None, None
-    return float(np.mean(values)), float(np.std(values)) if len(values) > 1 else 0.0
-
-
-def summarise(rows: list[dict[str, Any]], labels: list[str], metrics: list[str]) -> list[dict[str, Any]]:
-    """Mean and std over seeds of each metric, one row per config label (in the given order)."""
-    out = []
-    for label in labels:
-        runs = [r for r in rows if r["config"] == label and r["error"] is None]
-        entry: dict[str, Any] = {"config": label, "runs": len(runs)}
-        for m in metrics:
-            entry[m], entry[m + "_std"] = _mean_std([r.get(m) for r in runs])
-        out.append(entry)
-    return out
 
 
 def _pm(mean: float | None, std: float | None, precision: int = 3) -> str:

@@ -40,8 +40,8 @@ from infobound.results import (
 )
 from infobound.runs import prepare_out
 
-from ._runner import run_all
-from .ssl import _mean_std
+from ._runner import mean_std, run_all
+from ._runner import summarise as summarise_runs
 
 # (label, options): InfoNCE is SimCSE's objective; ML-CPC at the α the MNIST-1D bench uses; f-MICL with
 # the f-Gaussian similarity (its default) and each divergence of the paper's Table.
@@ -114,14 +114,7 @@ def _pm(mean: float | None, std: float | None, precision: int = 3) -> str:
 
 def summarise(rows: list[dict[str, Any]], labels: list[str]) -> list[dict[str, Any]]:
     """Mean and std over seeds of every metric, one row per objective (in the given order)."""
-    out = []
-    for label in labels:
-        runs = [r for r in rows if r["config"] == label and r["error"] is None]
-        entry: dict[str, Any] = {"config": label, "runs": len(runs)}
-        for m in METRICS:
-            entry[m], entry[m + "_std"] = _mean_std([r.get(m) for r in runs])
-        out.append(entry)
-    return out
+    return summarise_runs(rows, labels, METRICS)
 
 
 def _table(summary: list[dict[str, Any]], baselines: dict[str, float]) -> str:
@@ -241,7 +234,7 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
                                   **settings["encoder_kwargs"])
     random_runs = [random_init_baselines(probe_encoder, splits, seed) for seed in range(seeds)]
     for key in ("random_init_linear_acc", "random_init_relatedness"):
-        baselines[key], baselines[key + "_std"] = _mean_std([r[key] for r in random_runs])
+        baselines[key], baselines[key + "_std"] = mean_std([r[key] for r in random_runs])
     baselines["random_init_runs"] = seeds
 
     def keep(label: str) -> bool:
