@@ -29,14 +29,12 @@ is the guarantee.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from .. import bounds
 from ..critics import ConcatCritic
@@ -44,7 +42,7 @@ from .certify import certified_lower_limit
 from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
                      torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
-from .stopping import BestCritic
+from .stopping import train_with_early_stopping
 
 VARIANTS = ("gan", "kl", "hd")
 
@@ -236,46 +234,22 @@ def fit_hybrid_critic(x_tr: Tensor, y_tr: Tensor, x_val: Tensor, y_val: Tensor, 
         baseline = GaussianLogRatio(x_tr, y_tr) if config.gaussian_baseline else None
         critic = HybridCritic(x_tr.shape[1], y_tr.shape[1], config.hidden, config.layers, baseline,
                               config.square_features, config.max_correction)
-    optimiser = torch.optim.Adam(critic.parameters(), lr=config.lr)
     val_negatives = [random_derangement(n_val, generator) for _ in range(max(config.derangements, 4))]
-    step, stop = 0, "max_steps"
-    history: dict[str, list[float]] = {"step": [], "validation_objective": []}
-    with torch.no_grad():
-        initial = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
-    keeper = BestCritic(critic, config.patience, initial)  # training starts at the copula critic: keep it if nothing beats it
-    history["step"].append(0.0)
-    history["validation_objective"].append(initial)
-    perm, cursor = torch.randperm(n_train, generator=generator), 0
-    bar = tqdm(total=config.max_steps, desc=desc or f"{config.variant}-dime", unit="step", leave=False,
-               disable=None if config.progress else True, file=sys.stderr)
-    for step in range(1, config.max_steps + 1):
-        bar.update(1)
-        if cursor + batch_size > n_train:
-            perm, cursor = torch.randperm(n_train, generator=generator), 0
-        idx = perm[cursor:cursor + batch_size]
-        cursor += batch_size
-        negatives = [random_derangement(batch_size, generator) for _ in range(config.derangements)]
-        objective = _objective(critic, x_tr[idx], y_tr[idx], negatives, config.variant)
-        if not math.isfinite(objective.item()):
-            stop = "diverged"
-            break
-        optimiser.zero_grad(set_to_none=True)
-        (-objective).backward()
-        optimiser.step()
-        if step % config.eval_interval:
-            continue
-        with torch.no_grad():
-            current = float(_objective(critic, x_val, y_val, val_negatives, config.variant))
-        history["step"].append(float(step))
-        history["validation_objective"].append(current)
-        bar.set_postfix(validation=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
-        if keeper.update(current, step):
-            stop = "early_stopping"
-            break
-    bar.close()
-    keeper.restore()
-    critic.eval()
-    return critic, {"history": history, "steps": step, "best_step": keeper.step, "stop_reason": stop}
+
+    def loss(idx: Tensor) -> Tensor:
+        negatives = [random_derangement(len(idx), generator) for _ in range(config.derangements)]
+        return -_objective(critic, x_tr[idx], y_tr[idx], negatives, config.variant)
+
+    def validate() -> float:
+        return float(_objective(critic, x_val, y_val, val_negatives, config.variant))
+
+    # Training starts at the copula critic (h = 0): early stopping keeps it if nothing beats it.
+    fit = train_with_early_stopping(critic, loss, validate, n_train=n_train, batch_size=batch_size, lr=config.lr,
+                                    max_steps=config.max_steps, eval_interval=config.eval_interval,
+                                    patience=config.patience, generator=generator,
+                                    history_key="validation_objective", desc=desc or f"{config.variant}-dime",
+                                    progress=config.progress)
+    return critic, fit
 
 
 def read_out(critic: HybridCritic, x_te: Tensor, y_te: Tensor,

@@ -40,14 +40,12 @@ The value is an estimate, not a bound: ``lower`` is the guarantee.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
@@ -55,7 +53,7 @@ from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
 from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
                      torch_threads)
 from .result import EstimateResult
-from .stopping import BestCritic
+from .stopping import train_with_early_stopping
 
 READOUTS = ("test_gcmi", "heldout_gcmi", "sigma", "test_log_ratio")
 COUPLINGS = ("affine", "additive")
@@ -181,44 +179,19 @@ def _train_flow(model: GaussianisingFlow, x_tr: Tensor, y_tr: Tensor, x_val: Ten
                 config: FlowConfig, generator: torch.Generator) -> dict[str, Any]:
     """Step 3: maximum likelihood with held-out early stopping; restores the best state."""
     n_train = x_tr.shape[0]
-    batch_size = min(config.batch_size, n_train)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    with torch.no_grad():
-        initial = float(model.log_likelihood(x_val, y_val).mean())
-    keeper = BestCritic(model, config.patience, initial)  # starts at the Gaussian-copula fit: kept if nothing beats it
-    history: dict[str, list[float]] = {"step": [0.0], "validation_log_likelihood": [initial]}
-    step, stop = 0, "max_steps"
-    perm, cursor = torch.randperm(n_train, generator=generator), 0
-    bar = tqdm(total=config.max_steps, desc="flow", unit="step", leave=False,
-               disable=None if config.progress else True, file=sys.stderr)
-    for step in range(1, config.max_steps + 1):
-        bar.update(1)
-        if cursor + batch_size > n_train:
-            perm, cursor = torch.randperm(n_train, generator=generator), 0
-        idx = perm[cursor:cursor + batch_size]
-        cursor += batch_size
-        loss = -model.log_likelihood(x_tr[idx], y_tr[idx]).mean()
-        if not math.isfinite(loss.item()):
-            stop = "diverged"
-            break
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        if step % config.eval_interval:
-            continue
-        with torch.no_grad():
-            current = float(model.log_likelihood(x_val, y_val).mean())
-        current = current if math.isfinite(current) else -math.inf
-        history["step"].append(float(step))
-        history["validation_log_likelihood"].append(current)
-        bar.set_postfix(validation_ll=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
-        if keeper.update(current, step):
-            stop = "early_stopping"
-            break
-    bar.close()
-    keeper.restore()
-    model.eval()
-    return {"history": history, "steps": step, "best_step": keeper.step, "stop_reason": stop}
+
+    def loss(idx: Tensor) -> Tensor:
+        return -model.log_likelihood(x_tr[idx], y_tr[idx]).mean()
+
+    def validate() -> float:
+        current = float(model.log_likelihood(x_val, y_val).mean())
+        return current if math.isfinite(current) else -math.inf
+
+    # Starts at the Gaussian-copula fit: early stopping keeps it if nothing beats it.
+    return train_with_early_stopping(model, loss, validate, n_train=n_train, batch_size=min(config.batch_size, n_train),
+                                     lr=config.lr, max_steps=config.max_steps, eval_interval=config.eval_interval,
+                                     patience=config.patience, generator=generator,
+                                     history_key="validation_log_likelihood", desc="flow", progress=config.progress)
 
 
 def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:

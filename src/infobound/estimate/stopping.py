@@ -1,12 +1,15 @@
-"""Early stopping on a held-out score, shared by the neural and f-DIME estimators."""
+"""Early stopping on a held-out score, shared by the neural, f-DIME and flow estimators."""
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+import sys
+from typing import Any, Callable
 
-from torch import nn
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 
 class BestCritic:
@@ -38,4 +41,59 @@ class BestCritic:
             self.critic.load_state_dict(self.state)
 
 
-__all__ = ["BestCritic"]
+def train_with_early_stopping(module: nn.Module, loss: Callable[[Tensor], Tensor], validate: Callable[[], float], *,
+                              n_train: int, batch_size: int, lr: float, max_steps: int, eval_interval: int,
+                              patience: int, generator: torch.Generator, history_key: str, desc: str,
+                              progress: bool) -> dict[str, Any]:
+    """Adam on ``loss`` over shuffled mini-batches of the training rows, with held-out early stopping.
+
+    Every step takes the next ``batch_size`` row indices of a random permutation (a new one drawn from
+    ``generator`` when fewer rows are left) and minimises ``loss(indices)``; a non-finite loss stops
+    training ("diverged"). Every ``eval_interval`` steps ``validate()`` (higher is better) is recorded,
+    and after ``patience`` evaluations without a gain training stops ("early_stopping"). The module
+    starts as the best state (its score is ``validate()`` before training) and the best state is
+    restored at the end.
+
+    Returns:
+        ``{"history": {"step": [...], history_key: [...]}, "steps", "best_step", "stop_reason"}``; the
+        module is left in eval mode.
+    """
+    optimiser = torch.optim.Adam(module.parameters(), lr=lr)
+    with torch.no_grad():
+        initial = validate()
+    keeper = BestCritic(module, patience, initial)  # the starting point is kept if nothing beats it
+    history: dict[str, list[float]] = {"step": [0.0], history_key: [initial]}
+    step, stop = 0, "max_steps"
+    perm, cursor = torch.randperm(n_train, generator=generator), 0
+    bar = tqdm(total=max_steps, desc=desc, unit="step", leave=False, disable=None if progress else True,
+               file=sys.stderr)
+    for step in range(1, max_steps + 1):
+        bar.update(1)
+        if cursor + batch_size > n_train:
+            perm, cursor = torch.randperm(n_train, generator=generator), 0
+        idx = perm[cursor:cursor + batch_size]
+        cursor += batch_size
+        value = loss(idx)
+        if not math.isfinite(value.item()):
+            stop = "diverged"
+            break
+        optimiser.zero_grad(set_to_none=True)
+        value.backward()
+        optimiser.step()
+        if step % eval_interval:
+            continue
+        with torch.no_grad():
+            current = validate()
+        history["step"].append(float(step))
+        history[history_key].append(current)
+        bar.set_postfix(validation=f"{current:.3f}", best=f"{max(keeper.value, current):.3f}")
+        if keeper.update(current, step):
+            stop = "early_stopping"
+            break
+    bar.close()
+    keeper.restore()
+    module.eval()
+    return {"history": history, "steps": step, "best_step": keeper.step, "stop_reason": stop}
+
+
+__all__ = ["BestCritic", "train_with_early_stopping"]
