@@ -110,7 +110,7 @@ class TextTransformer(Encoder):
                  heads: int = 4, ff_dim: int | None = None, dropout: float = 0.1, token_dropout: float = 0.0) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
-            raise ValueError(f"TextTransformer expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
+            raise ValueError(f"TextTransformer expects input_shape (L,) or (R, L) (rows of a dataset sample), got {tuple(input_shape)}")
         if vocab_size < 2 or dim < 1 or layers < 1 or dim % heads or not (0 <= dropout < 1 and 0 <= token_dropout < 1):
             raise ValueError(f"need vocab_size >= 2, layers >= 1, dim divisible by heads, dropout in [0, 1); got "
                              f"vocab_size={vocab_size}, dim={dim}, heads={heads}, layers={layers}, dropout={dropout}")
@@ -169,7 +169,7 @@ class TextCNN(Encoder):
                  kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0, pooling: str = "mean") -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
-            raise ValueError(f"TextCNN expects input_shape (L,) or (2, L), got {tuple(input_shape)}")
+            raise ValueError(f"TextCNN expects input_shape (L,) or (R, L) (rows of a dataset sample), got {tuple(input_shape)}")
         if (vocab_size < 2 or dim < 1 or layers < 0 or kernel_size % 2 == 0
                 or not (0 <= dropout < 1 and 0 <= token_dropout < 1)):
             raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 0, odd kernel_size, dropout in [0, 1); got "
