@@ -39,8 +39,9 @@ Procedure of :func:`estimate_doe`:
    d and that part's estimation error from the training rows (which grows with dx·dy / n_train: the
    f-DIME critic's fitted g read 0.64 for GCMI's 0.81 at 25 + 25 dimensions, docs/estimate.md), so
    the test-row noise and that error are replaced by GCMI's over all N rows;
-   ``ci`` = the Student-t sampling interval of the test-row mean (the noise of the test rows for
-   fixed models, not the models' bias); ``lower`` = None: a DoE is not a bound.
+   ``ci`` = ``value`` ± the half-width of the Student-t sampling interval of the test-row mean of
+   d (the noise of the test rows for fixed models, not the models' bias; as ``fdime``);
+   ``lower`` = None: a DoE is not a bound.
 
 With ``symmetric=True`` the same is done with the roles swapped (H(X) − H(X|Y)) and ``value`` is the
 mean of the two directions (per test row, so ``ci`` covers the average).
@@ -365,8 +366,13 @@ def estimate_doe(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateRe
             whole = gcmi if config.standardise == "rank" else gaussian
             gaussian_part = whole(x_all.numpy(), y_all.numpy()).value
             parts.update(gaussian_part_mi=gaussian_part, test_mean_gaussian=float(g_te.mean()))
-            per_row = gaussian_part + (per_row - g_te)
-    value, ci = mean_and_sampling_interval(per_row)
+    _, (low, high) = mean_and_sampling_interval(per_row)
+    value = parts["test_mean_log_ratio"]
+    if config.gaussian_baseline:
+        value = parts["gaussian_part_mi"] + float((per_row - g_te).mean())
+    # The interval's half-width is that of the test-row mean of the whole difference, as fdime's read-out
+    # does: the control variate's difference alone is nearly constant where the model stays linear-Gaussian.
+    ci = (value - 0.5 * (high - low), value + 0.5 * (high - low))
     if not math.isfinite(value):
         raise RuntimeError("the DoE estimate is not finite on the test rows (the density model diverged?)")
     history = {f"{name}_{k}": v for name, record in records.items() for k, v in record.pop("history").items()}
