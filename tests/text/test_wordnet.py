@@ -185,7 +185,8 @@ def test_num_labelled_keeps_every_gloss_for_training_and_labels_the_num_train_su
     x, y = semi.labelled_train()
     assert len(x) == 40 and torch.equal(y, semi.y_train[semi.labelled])
     assert full.labelled is None
+    assert load_wordnet(corpus_wordnet, num_train=30, num_labelled=40, **common).labelled is None  # all labelled
     with pytest.raises(ValueError, match="num_labelled"):
-        load_wordnet(corpus_wordnet, num_train=30, num_labelled=40, **common)
+        load_wordnet(corpus_wordnet, num_labelled=0, **common)
     inner = load_wordnet(corpus_wordnet, num_train=60, num_labelled=20, **common)
     assert len(inner.labelled) == 20 and len(inner.x_train) == 60

@@ -423,7 +423,8 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
         num_labelled: the semi-supervised protocol (:class:`~infobound.data.datasets.DatasetSplits`'s
             ``labelled``): pre-train on all kept training glosses, fit the probes and the TF-IDF
             baseline on this many of them only — the stratified subset that ``num_train=num_labelled``
-            would keep, so the probes see the same labelled glosses either way (None: all labelled).
+            would keep, so the probes see the same labelled glosses either way (None, or at least the
+            glosses kept: all labelled, as ``num_train`` keeps all when it exceeds them).
     """
     from sklearn.model_selection import train_test_split
 
@@ -454,10 +455,7 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
 
     kept_train = subset(idx_train, num_train, "num_train")
     labelled_keys = None
-    if num_labelled is not None:
-        if num_labelled > len(kept_train):
-            raise ValueError(f"`num_labelled` ({num_labelled}) must not exceed the {len(kept_train)} training glosses "
-                             f"kept (`num_train`): the labelled glosses are a subset of them")
+    if num_labelled is not None and num_labelled < len(kept_train):  # at or above: all kept glosses are labelled
         # drawn as num_train=num_labelled would draw them (from the unsorted split) when all glosses are kept
         source = idx_train if len(kept_train) == len(idx_train) else kept_train
         labelled_keys = {synsets[i].key for i in subset(source, num_labelled, "num_labelled")}
