@@ -49,5 +49,7 @@ def test_presets_and_overrides():
                       **({"heads": 2} if other == "text_transformer" else {}))
     kept = bench.resolve_settings(True, encoder="text_transformer", encoder_kwargs={"layers": 1})["encoder_kwargs"]
     assert kept["layers"] == 1 and kept["token_dropout"] == bench.REDUCED["encoder_kwargs"]["token_dropout"]
-    assert bench.resolve_settings(num_train=None)["num_train"] is None
-    assert bench.resolve_settings()["num_train"] == 20000
+    assert bench.resolve_settings(num_train=20000)["num_train"] == 20000
+    assert bench.resolve_settings()["num_train"] is None and bench.resolve_settings()["num_labelled"] == 20000
+    old = bench.resolve_settings(num_train=20000, num_labelled=None, vocab_size=8000, epochs=20)  # the earlier preset
+    assert (old["num_train"], old["num_labelled"], old["vocab_size"], old["epochs"]) == (20000, None, 8000, 20)

@@ -117,3 +117,29 @@ def test_probe_reloads_the_same_tokens_and_metrics(corpus_wordnet, tmp_path):
         again = probe(checkpoint=str(tmp_path / "run" / "model.ckpt"), few_label_per_class=0, knn_k=5)
     for key in ("linear_acc", "knn_acc", "relatedness", "tfidf_linear_acc"):
         assert again[key] == pytest.approx(first[key]), key
+
+
+def test_tfidf_baseline_uses_the_labelled_glosses_only(corpus_wordnet):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from infobound.eval.text import TFIDF_C
+
+    import dataclasses
+
+    splits = load_wordnet(corpus_wordnet, num_labelled=40, **SMALL)
+    rows = splits.labelled.tolist()
+    wrong = splits.y_train.clone()  # labels outside the labelled rows are scrambled: they must not matter
+    others = [i for i in range(len(wrong)) if i not in set(rows)]
+    wrong[others] = wrong[others].roll(1)
+    wrong[others] = torch.where(wrong[others] == splits.y_train[others], 0, wrong[others])
+    splits = dataclasses.replace(splits, y_train=wrong, cache={})
+    scrambled_all = dataclasses.replace(splits, labelled=None, cache={})
+    assert text_metrics(torch.nn.Identity(), scrambled_all, test_feats=torch.randn(len(splits.x_test), 2),
+                        seed=0)["tfidf_linear_acc"] < 0.9  # with the scrambled rows the baseline does notice
+    out = text_metrics(torch.nn.Identity(), splits, test_feats=torch.randn(len(splits.x_test), 2), seed=0)
+    vec = TfidfVectorizer().fit([splits.texts_train[i] for i in rows])
+    clf = LogisticRegression(C=TFIDF_C, max_iter=1000).fit(vec.transform([splits.texts_train[i] for i in rows]),
+                                                           splits.y_train[rows].numpy())
+    by_hand = float((clf.predict(vec.transform(splits.texts_test)) == splits.y_test.numpy()).mean())
+    assert out["tfidf_linear_acc"] == pytest.approx(by_hand) and by_hand >= 0.9

@@ -169,3 +169,24 @@ def test_write_fixture_offsets_point_at_lines(tmp_path):
     raw = (tmp_path / "data.noun").read_bytes()
     offset = int(keys["dog"].split(":")[1])
     assert raw[offset:offset + 8] == keys["dog"].split(":")[1].encode()
+
+
+def test_num_labelled_keeps_every_gloss_for_training_and_labels_the_num_train_subset(corpus_wordnet):
+    """The semi-supervised protocol: all training glosses stay (pre-training sees them), and the labelled ones
+    are exactly the glosses ``num_train=num_labelled`` keeps, so the probes and the TF-IDF baseline see the
+    same labelled glosses in both protocols."""
+    common = dict(seed=1, num_test=8, max_length=40, vocab_size=150)
+    semi = load_wordnet(corpus_wordnet, num_labelled=40, **common)
+    small = load_wordnet(corpus_wordnet, num_train=40, **common)
+    full = load_wordnet(corpus_wordnet, **common)
+    assert semi.keys_train == full.keys_train and len(semi.x_train) == 80
+    labelled_keys = [semi.keys_train[i] for i in semi.labelled.tolist()]
+    assert sorted(labelled_keys) == sorted(small.keys_train)
+    x, y = semi.labelled_train()
+    assert len(x) == 40 and torch.equal(y, semi.y_train[semi.labelled])
+    assert full.labelled is None
+    assert load_wordnet(corpus_wordnet, num_train=30, num_labelled=40, **common).labelled is None  # all labelled
+    with pytest.raises(ValueError, match="num_labelled"):
+        load_wordnet(corpus_wordnet, num_labelled=0, **common)
+    inner = load_wordnet(corpus_wordnet, num_train=60, num_labelled=20, **common)
+    assert len(inner.labelled) == 20 and len(inner.x_train) == 60

@@ -31,7 +31,13 @@ from ..safe_load import load_data_pickle
 
 @dataclass(frozen=True)
 class DatasetSplits:
-    """A dataset's train and test split as tensors (labels are int64 class indices)."""
+    """A dataset's train and test split as tensors (labels are int64 class indices).
+
+    ``labelled`` (optional) is the semi-supervised protocol: sorted, distinct indices into the train
+    split whose labels the evaluation may use. Pre-training still sees every train input; the probes
+    (linear, kNN, few-label, and the text baselines) are fit on ``x_train[labelled]`` only, and the
+    online probe during training ignores the other rows' labels. ``None``: every train label is used.
+    """
 
     x_train: Tensor
     y_train: Tensor
@@ -40,6 +46,7 @@ class DatasetSplits:
     num_classes: int
     name: str
     classes: tuple[str, ...] | None = None  # class names in label order, where the source has them
+    labelled: Tensor | None = None
 
     def __post_init__(self) -> None:
         if len(self.x_train) != len(self.y_train) or len(self.x_test) != len(self.y_test):
@@ -48,11 +55,32 @@ class DatasetSplits:
         if tuple(self.x_train.shape[1:]) != tuple(self.x_test.shape[1:]):
             raise ValueError(f"{self.name}: train and test inputs differ in shape "
                              f"({tuple(self.x_train.shape[1:])} vs {tuple(self.x_test.shape[1:])})")
+        if self.labelled is not None:
+            idx = self.labelled
+            if (idx.ndim != 1 or idx.dtype not in (torch.int32, torch.int64) or len(idx) < 2
+                    or bool((idx < 0).any()) or bool((idx >= len(self.x_train)).any())
+                    or bool((idx[1:] <= idx[:-1]).any())):
+                raise ValueError(f"{self.name}: `labelled` must be >= 2 sorted, distinct integer indices into the "
+                                 f"{len(self.x_train)} train examples, got {tuple(idx.shape)} {idx.dtype}")
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one example, e.g. ``(40,)`` for MNIST-1D or ``(3, 32, 32)`` for CIFAR."""
         return tuple(self.x_train.shape[1:])
+
+    def labelled_train(self) -> tuple[Tensor, Tensor]:
+        """``(x, y)`` of the train rows whose labels the evaluation may use (all of them without ``labelled``)."""
+        if self.labelled is None:
+            return self.x_train, self.y_train
+        return self.x_train[self.labelled], self.y_train[self.labelled]
+
+    def training_labels(self) -> Tensor:
+        """Train labels as pre-training sees them (the online probe's targets): -1 outside ``labelled``."""
+        if self.labelled is None:
+            return self.y_train
+        y = torch.full_like(self.y_train, -1)
+        y[self.labelled] = self.y_train[self.labelled]
+        return y
 
 
 class IndexedTensorDataset(Dataset):

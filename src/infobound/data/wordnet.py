@@ -404,7 +404,7 @@ class TextSplits(DatasetSplits):
 
 def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: int | None = None,
                  num_test: int | None = 5000, test_fraction: float = 0.2, max_length: int = 64,
-                 vocab_size: int = 8000, num_pairs: int = 2000) -> TextSplits:
+                 vocab_size: int = 8000, num_pairs: int = 2000, num_labelled: int | None = None) -> TextSplits:
     """WordNet 3.0 glosses: token ids of (definition, first example, lemmas) per synset, label = lexicographer category.
 
     The 117,659 synsets are split stratified by category (``test_fraction`` to test, seed ``seed``);
@@ -420,6 +420,11 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
         max_length: tokens per sentence (longer ones are cut).
         vocab_size: WordPiece vocabulary size.
         num_pairs: synset pairs of the relatedness evaluation (within the test split).
+        num_labelled: the semi-supervised protocol (:class:`~infobound.data.datasets.DatasetSplits`'s
+            ``labelled``): pre-train on all kept training glosses, fit the probes and the TF-IDF
+            baseline on this many of them only — the stratified subset that ``num_train=num_labelled``
+            would keep, so the probes see the same labelled glosses either way (None, or at least the
+            glosses kept: all labelled, as ``num_train`` keeps all when it exceeds them).
     """
     from sklearn.model_selection import train_test_split
 
@@ -448,7 +453,13 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
                                    stratify=strata(lab) if size >= len(set(lab)) else None)
         return np.sort(kept)
 
-    idx_train, idx_test = subset(idx_train, num_train, "num_train"), subset(idx_test, num_test, "num_test")
+    kept_train = subset(idx_train, num_train, "num_train")
+    labelled_keys = None
+    if num_labelled is not None and num_labelled < len(kept_train):  # at or above: all kept glosses are labelled
+        # drawn as num_train=num_labelled would draw them (from the unsorted split) when all glosses are kept
+        source = idx_train if len(kept_train) == len(idx_train) else kept_train
+        labelled_keys = {synsets[i].key for i in subset(source, num_labelled, "num_labelled")}
+    idx_train, idx_test = kept_train, subset(idx_test, num_test, "num_test")
     train, test = [synsets[i] for i in idx_train], [synsets[i] for i in idx_test]
     tokenizer = train_tokenizer([s.definition for s in train] + [e for s in train for e in s.examples]
                                 + [s.lemma_text for s in train], vocab_size)
@@ -459,6 +470,9 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
         lemmas = encode(tokenizer, [s.lemma_text for s in part], max_length)
         return torch.stack([defs, exs, lemmas], dim=1)
 
+    labelled = None
+    if labelled_keys is not None:
+        labelled = torch.as_tensor([i for i, s in enumerate(train) if s.key in labelled_keys], dtype=torch.int64)
     graph = HypernymGraph(synsets)
     keys_test = tuple(s.key for s in test)
     return TextSplits(
@@ -467,7 +481,7 @@ def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: i
         texts_train=tuple(s.definition for s in train), texts_test=tuple(s.definition for s in test),
         keys_train=tuple(s.key for s in train), keys_test=keys_test, graph=graph,
         pairs=tuple(relatedness_pairs(keys_test, graph, num_pairs, seed)), vocab_size=tokenizer.get_vocab_size(),
-        tokenizer=tokenizer)
+        tokenizer=tokenizer, labelled=labelled)
 
 
 __all__ = ["LEXNAMES", "ROWS", "VIEWS", "HypernymGraph", "Synset", "TextSplits", "TextViews", "check_wordnet_dir", "encode", "load_wordnet",

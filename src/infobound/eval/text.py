@@ -61,17 +61,19 @@ def path_similarities(splits: Any) -> list[float]:
 
 
 def tfidf_baselines(splits: Any) -> dict[str, float]:
-    """TF-IDF (scikit-learn, fit on the train definitions) linear probe and relatedness; cached on the splits."""
+    """TF-IDF (scikit-learn, fit on the labelled train definitions) linear probe and relatedness; cached on the splits."""
     if "tfidf" in splits.cache:
         return splits.cache["tfidf"]
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    vectorizer = TfidfVectorizer()
-    train, test = vectorizer.fit_transform(splits.texts_train), vectorizer.transform(splits.texts_test)
+    rows = range(len(splits.texts_train)) if splits.labelled is None else splits.labelled.tolist()
+    texts, labels = [splits.texts_train[i] for i in rows], splits.labelled_train()[1].numpy()
+    vectorizer = TfidfVectorizer()  # fit on the labelled glosses: the issue's baseline (0.648 on 20k) is this one
+    train, test = vectorizer.fit_transform(texts), vectorizer.transform(splits.texts_test)
     with threadpool_limits(limits=1):
-        clf = LogisticRegression(C=TFIDF_C, max_iter=1000).fit(train, splits.y_train.numpy())
+        clf = LogisticRegression(C=TFIDF_C, max_iter=1000).fit(train, labels)
     out = {"tfidf_linear_acc": float((clf.predict(test) == splits.y_test.numpy()).mean()),
            "tfidf_relatedness": relatedness_spearman(test, splits.pairs, path_similarities(splits))}
     splits.cache["tfidf"] = out
@@ -88,9 +90,10 @@ def random_init_baselines(encoder: nn.Module, splits: Any, seed: int = 0) -> dic
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             fresh = type(encoder)(**config)
-        train, test = extract_features(fresh, splits.x_train), extract_features(fresh, splits.x_test)
+        x_train, y_train = splits.labelled_train()
+        train, test = extract_features(fresh, x_train), extract_features(fresh, splits.x_test)
         splits.cache[key] = {
-            "random_init_linear_acc": linear_probe(train, splits.y_train, test, splits.y_test),
+            "random_init_linear_acc": linear_probe(train, y_train, test, splits.y_test),
             "random_init_relatedness": relatedness_spearman(test, splits.pairs, path_similarities(splits))}
     return splits.cache[key]
 

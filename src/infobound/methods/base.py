@@ -191,12 +191,13 @@ class ContrastiveMethod(L.LightningModule):
         if reg is not None:
             loss = loss + reg
             logs["train/reg"] = reg.detach()
-        if self.probe is not None:
-            logits = self.probe(mu[:n].detach())
-            probe_loss = F.cross_entropy(logits, y)
+        known = y >= 0  # -1: an unlabelled row of the semi-supervised protocol (DatasetSplits.labelled)
+        if self.probe is not None and bool(known.any()):
+            logits = self.probe(mu[:n][known].detach())
+            probe_loss = F.cross_entropy(logits, y[known])
             loss = loss + probe_loss
             logs["train/probe_loss"] = probe_loss.detach()
-            logs["train/probe_acc"] = (logits.argmax(1) == y).float().mean()
+            logs["train/probe_acc"] = (logits.argmax(1) == y[known]).float().mean()
         self.mi_readout(out)  # warns once at the ceiling
         logs["train/mi_ceiling"] = float(out.ceiling)
         self.log_dict(logs, on_step=False, on_epoch=True, sync_dist=True, batch_size=n)

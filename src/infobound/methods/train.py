@@ -82,8 +82,9 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
     """Frozen-encoder metrics on the test split: ``linear_acc``, ``knn_acc``, ``few_label_acc`` ± ``few_label_std``
     (when ``few_label_per_class > 0``) and, given the online probe's head, ``online_probe_acc``; on text
     (wordnet) also ``relatedness`` and its TF-IDF / random-initialisation baselines (:func:`infobound.eval.text.text_metrics`)."""
-    train_feats, test_feats = extract_features(encoder, splits.x_train), extract_features(encoder, splits.x_test)
-    metrics = evaluate_features(train_feats, splits.y_train, test_feats, splits.y_test, k=knn_k,
+    x_train, y_train = splits.labelled_train()  # the semi-supervised protocol probes on the labelled rows only
+    train_feats, test_feats = extract_features(encoder, x_train), extract_features(encoder, splits.x_test)
+    metrics = evaluate_features(train_feats, y_train, test_feats, splits.y_test, k=knn_k,
                                 temperature=knn_temperature, few_label_per_class=few_label_per_class,
                                 few_label_repeats=few_label_repeats, seed=seed)
     if probe_head is not None:
@@ -234,7 +235,7 @@ def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = 
     prepare_out(out, settings, resume=resume, overwrite=overwrite)
     if augment is not None:
         module.augment = augment
-    dataset = TensorDataset(splits.x_train, splits.y_train)
+    dataset = TensorDataset(splits.x_train, splits.training_labels())  # -1: a label the online probe may not see
     loader = DataLoader(dataset, batch_size=batch_size, sampler=EpochSeededSampler(len(dataset), seed), drop_last=True)
     trainer = L.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
