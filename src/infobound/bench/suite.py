@@ -91,6 +91,7 @@ ESTIMATORS: dict[str, EstimatorFn] = {
     "flow": _neural(method="flow"),
     # Difference of entropies, H(Y) − H(Y|X) by held-out cross-entropies (McAllester & Stratos 2020).
     "doe": _neural(method="doe"),
+    "doe-zscore": _neural(method="doe", standardise="zscore"),  # z-scores instead of normal scores
     **{name: _external(name) for name in ("bmi-infonce", "bmi-nwj", "bmi-dv", "bmi-mine", "torch-mist")},
 }
 """Estimators by name; add your own with :func:`register_estimator`."""
