@@ -69,6 +69,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # A cheaper flow (4 couplings of one hidden layer, ≤ 600 steps at lr 2e-3), to see what ≤ 5 s buys.
     "flow-fast": {"method": "flow", "num_couplings": 4, "hidden_layers": 1, "max_steps": 600, "lr": 2e-3,
                   "progress": False},
+    # Difference of entropies (src/infobound/estimate/doe.py) and one change at a time: no GCMI baseline,
+    # both directions averaged, no flow on Y, a Gaussian or k-NN marginal instead of the mixture, z-scores.
+    "doe": {"method": "doe", "progress": False},
+    "doe-nobase": {"method": "doe", "gaussian_baseline": False, "progress": False},
+    "doe-sym": {"method": "doe", "symmetric": True, "progress": False},
+    "doe-noflow": {"method": "doe", "num_couplings": 0, "progress": False},
+    "doe-gauss": {"method": "doe", "marginal": "gaussian", "progress": False},
+    "doe-knn": {"method": "doe", "marginal": "knn", "progress": False},
+    "doe-zscore": {"method": "doe", "standardise": "zscore", "progress": False},
 }
 
 

@@ -40,7 +40,7 @@ def _neural(**options: Any) -> EstimatorFn:
         )
 
         method = options.get("method")
-        extra = {"progress": False} if method in (None, "neural", "fdime", "flow") else {}
+        extra = {"progress": False} if method in (None, "neural", "fdime", "flow", "doe") else {}
         return estimate_mi(x, y, seed=seed, **extra, **options)
 
     return run
@@ -89,6 +89,9 @@ ESTIMATORS: dict[str, EstimatorFn] = {
     "fdime-gan-copula": _neural(method="fdime"),  # = the default estimator's settings, named
     # Flow Gaussianisation (Butakov et al. 2024) + the f-DIME correction in its latent space.
     "flow": _neural(method="flow"),
+    # Difference of entropies, H(Y) − H(Y|X) by held-out cross-entropies (McAllester & Stratos 2020).
+    "doe": _neural(method="doe"),
+    "doe-zscore": _neural(method="doe", standardise="zscore"),  # z-scores instead of normal scores
     **{name: _external(name) for name in ("bmi-infonce", "bmi-nwj", "bmi-dv", "bmi-mine", "torch-mist")},
 }
 """Estimators by name; add your own with :func:`register_estimator`."""

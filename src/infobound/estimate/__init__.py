@@ -41,6 +41,12 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
     :class:`infobound.estimate.flow.FlowConfig`). Measured against the default in docs/estimate.md
     ("Flow Gaussianisation"): no more accurate at N = 5,000 and about 3× the CPU time.
 
+    With ``method="doe"``: a difference of entropies, I = H(Y) − H(Y|X), each a cross-entropy of a
+    learned density model on test rows (McAllester & Stratos, AISTATS 2020): a conditional flow with
+    a heteroscedastic Gaussian base for q(y|x), a Gaussian mixture on the same latent for q(y)
+    (:mod:`infobound.estimate.doe`; options: the fields of :class:`infobound.estimate.doe.DoeConfig`).
+    Not a bound (``lower`` is None); measured in docs/estimate.md ("Difference of entropies").
+
     With ``method="neural"`` (or when ``bound`` or ``critic`` is given) a critic f(x, y) is trained
     by maximising a variational bound on minibatches (Poole et al., ICML 2019; Song & Ermon, ICLR
     2020 and NeurIPS 2020):
@@ -83,11 +89,12 @@ def estimate_mi(x: Any, y: Any, *, bound: str | None = None, critic: str | None 
         critic: a name from ``infobound.critics.available()`` (neural only; default "separable").
         seed: seeds the split, the batches and the critic's initialisation; equal seeds give equal
             results on the same machine and thread count.
-        method: None (the default estimator, :data:`DEFAULT_METHOD`), "fdime", "flow", "neural", or a
+        method: None (the default estimator, :data:`DEFAULT_METHOD`), "fdime", "flow", "doe", "neural", or a
             registered non-neural estimator ("gcmi", "ksg", "gaussian"/"cca", "histogram"; see
             :func:`available_methods`).
         **options: for "fdime" the fields of :class:`~infobound.estimate.dime.DimeConfig`; for "flow"
-            those of :class:`~infobound.estimate.flow.FlowConfig`; for
+            those of :class:`~infobound.estimate.flow.FlowConfig`; for "doe" those of
+            :class:`~infobound.estimate.doe.DoeConfig`; for
             "neural" the fields of :class:`NeuralConfig` (batch_size, lr, max_steps,
             eval_interval, patience, smoothing_window, hidden, layers, embed_dim, test_fraction,
             certify_fraction, standardise, alpha, clip, bound_kwargs, critic_kwargs, num_threads, device,

@@ -150,7 +150,8 @@ def estimate_command(
         method: the estimator. Default: fdime (f-DIME over the Gaussian copula, the library's
             default, chosen by measurement in docs/estimate.md), or neural (a critic trained with
             --bound; implied by --bound, --critic, --alpha or --clip), flow (flow
-            Gaussianisation, Butakov et al. 2024, + a latent f-DIME correction), gcmi, ksg, gaussian (cca),
+            Gaussianisation, Butakov et al. 2024, + a latent f-DIME correction), doe (difference of
+            entropies H(Y) − H(Y|X) by held-out cross-entropies; no lower limit), gcmi, ksg, gaussian (cca),
             histogram (dx + dy <= 4).
         bound: (neural) variational bound to train and report: ml_cpc (default, at the safe α of
             the batch), infonce, nwj, js, smile, dv, ... (an unknown name lists them all).
@@ -159,16 +160,18 @@ def estimate_command(
         alpha: (neural) α of ML-CPC (lifts its ceiling to log(batch/α); warned below the safe value).
         clip: (neural) τ of SMILE.
         seed: seed of the split, the batches and the initialisation.
-        batch_size: (fdime, flow, neural) rows per training step and per held-out batch.
-        max_steps: (fdime, flow, neural) upper limit on training steps (early stopping usually ends sooner).
-        lr: (fdime, flow, neural) Adam learning rate.
-        patience: (fdime, flow, neural) held-out evaluations without improvement before stopping.
-        eval_interval: (fdime, flow, neural) training steps between held-out evaluations.
-        test_fraction: (fdime, flow, neural) share of rows for the reported value (and, for fdime and
+        batch_size: (fdime, flow, doe, neural) rows per training step and per held-out batch.
+        max_steps: (fdime, flow, doe, neural) upper limit on training steps (early stopping usually ends sooner).
+        lr: (fdime, flow, doe, neural) Adam learning rate.
+        patience: (fdime, flow, doe, neural) held-out evaluations without improvement before stopping.
+        eval_interval: (fdime, flow, doe, neural) training steps between held-out evaluations.
+        test_fraction: (fdime, flow, doe, neural) share of rows for the reported value (and, for fdime and
             flow, the certificate).
         certify_fraction: (neural) share of rows kept for the certified lower limit (0: none).
-        hidden: (fdime, flow, neural) hidden width of the critic (flow: of each coupling's network).
-        layers: (fdime, flow, neural) hidden layers of the critic (flow: of each coupling's network).
+        hidden: (fdime, flow, doe, neural) hidden width of the critic (flow: of each coupling's network;
+            doe: of the network giving the conditional Gaussian's mean and covariance).
+        layers: (fdime, flow, doe, neural) hidden layers of the critic (flow: of each coupling's network;
+            doe: of the conditional Gaussian's network).
         embed_dim: (neural) embedding size of the separable critic.
         standardise: (neural) per-coordinate standardisation: zscore, rank (Gaussian copula) or none.
         x_columns: columns of the X file to use: a name from the header or a 0-based index, or
@@ -202,13 +205,13 @@ def estimate_command(
                 raise ValueError("--k applies to --method ksg, not to --method neural")
             options: dict[str, Any] = dict(given, **{n: v for n, v in neural_only.items() if v is not None},
                                            device=device, progress=progress is not False)
-        elif name in ("fdime", "flow"):
+        elif name in ("fdime", "flow", "doe"):
             if k is not None:
                 raise ValueError(f"--k applies to --method ksg, not {method!r}")
             if neural_given or device != "cpu":
                 flags = ", ".join(f"--{n}" for n in neural_given + (["device"] if device != "cpu" else []))
                 raise ValueError(f"{flags} apply to --method neural, not {method!r} ({name} trains on the CPU)")
-            if name == "flow" and "layers" in given:  # the flow's conditioners: FlowConfig.hidden_layers
+            if name in ("flow", "doe") and "layers" in given:  # FlowConfig / DoeConfig.hidden_layers
                 given["hidden_layers"] = given.pop("layers")
             options = dict(given, progress=progress is not False)
         else:
@@ -217,7 +220,7 @@ def estimate_command(
                 raise ValueError(f"{flags} apply to --method neural, not {method!r}")
             if given:
                 flags = ", ".join(f"--{n}" for n in sorted(given))
-                raise ValueError(f"{flags} apply to the trained estimators (--method fdime, flow or neural), not {method!r}")
+                raise ValueError(f"{flags} apply to the trained estimators (--method fdime, flow, doe or neural), not {method!r}")
             if k is not None and name != "ksg":
                 raise ValueError(f"--k applies to --method ksg, not {method!r}")
             options = {} if k is None else {"k": k}
@@ -260,6 +263,11 @@ def estimate_command(
         extra = " + latent f-DIME correction" if d["correction"] else ""
         print(f"  flow Gaussianisation{extra}; N = {result.n_samples}, flow {d['flow_steps']} steps "
               f"(best at {d['flow_best_step']}), {result.seconds:.1f} s", file=summary)
+    elif result.method == "doe":
+        d = result.details
+        fit = d["directions"]["y_given_x"]
+        print(f"  difference of entropies H(Y) − H(Y|X) (no lower limit: not a bound); N = {result.n_samples}, "
+              f"{d['steps']} steps (best at {fit['best_step']}), {result.seconds:.1f} s", file=summary)
     else:
         print(f"  {result.method}; N = {result.n_samples}, {result.seconds:.1f} s", file=summary)
     if output == "-":

@@ -66,6 +66,12 @@ def _flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     return estimate_flow(x, y, seed=seed, **options)
 
 
+def _doe(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
+    from .doe import estimate_doe
+
+    return estimate_doe(x, y, seed=seed, **options)
+
+
 def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
     # scipy is imported only when a non-neural method is used.
     def run(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
@@ -81,6 +87,7 @@ def _nonparametric(name: str, takes_seed: bool) -> MethodFn:
 register_method("neural", _neural)
 register_method("fdime", _dime)
 register_method("flow", _flow)
+register_method("doe", _doe)
 for _name, _takes_seed in (("ksg", True), ("gaussian", True), ("cca", True), ("gcmi", True), ("histogram", False)):
     register_method(_name, _nonparametric(_name, _takes_seed))
 
