@@ -39,8 +39,8 @@ from torch import Tensor, nn
 from .. import bounds
 from ..critics import ConcatCritic
 from .certify import certified_lower_limit
-from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
-                     torch_threads)
+from .inputs import (check_finite, check_ints, check_split_fractions, config_from_options, pair_and_split_sizes,
+                     split_and_standardise, torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import train_with_early_stopping
 
@@ -296,13 +296,9 @@ def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
     """
     start = time.perf_counter()
     config = DimeConfig.from_options(**options)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
-    x_all, y_all = as_pair(x, y)
+    x_all, y_all, (n_train, n_val, n_test) = pair_and_split_sizes(
+        x, y, seed, (config.validation_fraction, config.test_fraction))
     n = x_all.shape[0]
-    n_val = int(round(n * config.validation_fraction))
-    n_test = int(round(n * config.test_fraction))
-    n_train = n - n_val - n_test
     batch_size = min(config.batch_size, n_train)
     cert_batch = min(config.certify_batch_size, n_test // 2)
     if n_val < 8 or n_test < 16 or batch_size < 8 or (config.certify and cert_batch < 8):

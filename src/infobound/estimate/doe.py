@@ -59,8 +59,8 @@ import torch
 from torch import Tensor, nn
 
 from ..models.flows import CouplingFlow
-from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
-                     torch_threads)
+from .inputs import (check_finite, check_ints, check_split_fractions, config_from_options, pair_and_split_sizes,
+                     split_and_standardise, torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import train_with_early_stopping
 
@@ -331,13 +331,9 @@ def estimate_doe(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateRe
     """
     start = time.perf_counter()
     config = DoeConfig.from_options(**options)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
-    x_all, y_all = as_pair(x, y)
+    x_all, y_all, (n_train, n_val, n_test) = pair_and_split_sizes(
+        x, y, seed, (config.validation_fraction, config.test_fraction))
     n, dx, dy = x_all.shape[0], x_all.shape[1], y_all.shape[1]
-    n_val = round(n * config.validation_fraction)
-    n_test = round(n * config.test_fraction)
-    n_train = n - n_val - n_test
     # The linear-Gaussian start regresses on [x, 1] and takes a residual covariance: more rows than dx + dy + 2.
     need = max(16, dx + dy + 3)
     if n_val < 8 or n_test < 8 or n_train < need:

@@ -50,8 +50,8 @@ from torch import Tensor, nn
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
 from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
-from .inputs import (as_pair, check_finite, check_ints, check_split_fractions, config_from_options, split_and_standardise,
-                     torch_threads)
+from .inputs import (check_finite, check_ints, check_split_fractions, config_from_options, pair_and_split_sizes,
+                     split_and_standardise, torch_threads)
 from .result import EstimateResult
 from .stopping import train_with_early_stopping
 
@@ -211,13 +211,9 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
     """
     start = time.perf_counter()
     config = FlowConfig.from_options(**options)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
-    x_all, y_all = as_pair(x, y)
+    x_all, y_all, (n_train, n_val, n_test) = pair_and_split_sizes(
+        x, y, seed, (config.validation_fraction, config.test_fraction))
     n, dx, dy = x_all.shape[0], x_all.shape[1], y_all.shape[1]
-    n_val = round(n * config.validation_fraction)
-    n_test = round(n * config.test_fraction)
-    n_train = n - n_val - n_test
     cert_batch = min(config.certify_batch_size, n_test // 2)
     # GCMI of the test latents needs more rows than dimensions (a covariance of full rank).
     if n_val < 8 or n_test < max(16, dx + dy + 3) or n_train < max(16, dx + dy + 3) \

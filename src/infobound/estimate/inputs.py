@@ -132,6 +132,24 @@ class Standardiser:
         return torch.stack(columns, dim=1).to(data.dtype)
 
 
+def pair_and_split_sizes(x: Any, y: Any, seed: Any, fractions: Sequence[float]) -> tuple[Tensor, Tensor, list[int]]:
+    """The estimators' common start: check ``seed``, read ``(x, y)`` (:func:`as_pair`) and size the row split.
+
+    Returns:
+        ``x``, ``y`` as float tensors and ``[n_train, round(n·f₁), round(n·f₂), ...]``: the held-out
+        parts take their fractions of the N rows, training the rest.
+
+    Raises:
+        TypeError: ``seed`` is not an int.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
+    x_all, y_all = as_pair(x, y)
+    n = x_all.shape[0]
+    held = [int(round(n * f)) for f in fractions]
+    return x_all, y_all, [n - sum(held), *held]
+
+
 def split_and_standardise(x: Tensor, y: Tensor, sizes: Sequence[int], generator: torch.Generator,
                           kind: str = "rank") -> list[tuple[Tensor, Tensor]]:
     """Split the rows at random into consecutive parts and standardise them on the first part.

@@ -36,8 +36,8 @@ from tqdm.auto import tqdm
 
 from .. import bounds, critics
 from .certify import certified_lower_limit
-from .inputs import (STANDARDISE_CHOICES, as_pair, check_finite, check_fractions, check_ints, config_from_options,
-                     split_and_standardise, torch_threads)
+from .inputs import (STANDARDISE_CHOICES, check_finite, check_fractions, check_ints, config_from_options,
+                     pair_and_split_sizes, split_and_standardise, torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .safe_alpha import min_safe_alpha
 from .stopping import BestCritic
@@ -290,14 +290,10 @@ def estimate_neural(x: Any, y: Any, *, bound: str = DEFAULT_BOUND, critic: str =
     """
     start = time.perf_counter()
     config = NeuralConfig.from_options(**options)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
     meta = bounds.info(bound)  # unknown names fail here with the list of bounds
-    x_all, y_all = as_pair(x, y)
+    x_all, y_all, (n_train, n_held, n_cert) = pair_and_split_sizes(
+        x, y, seed, (config.test_fraction, config.certify_fraction))
     n = x_all.shape[0]
-    n_held = int(round(n * config.test_fraction))
-    n_cert = int(round(n * config.certify_fraction))
-    n_train = n - n_held - n_cert
     batch_size = min(config.batch_size, n_held // 2, n_train)
     if batch_size < 8:
         minimum = math.ceil(16 / config.test_fraction)
