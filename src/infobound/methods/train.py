@@ -178,7 +178,7 @@ def _run_settings(module: nn.Module, method: str, epochs: int, batch_size: int, 
 
 
 def check_finished_run(splits: DatasetSplits, out: str | Path, *, method: str = "simclr", epochs: int = 30,
-                       batch_size: int = 256, seed: int = 0, augment: nn.Module | None = None,
+                       batch_size: int = 128, seed: int = 0, augment: nn.Module | None = None,
                        data_options: dict[str, Any] | None = None, **options: Any) -> None:
     """Refuse to reuse the finished run in ``out`` when :func:`train_and_evaluate` with these
     arguments would record other settings (a changed default included); a bench calls this before
@@ -199,7 +199,7 @@ def check_finished_run(splits: DatasetSplits, out: str | Path, *, method: str = 
 
 
 def train_and_evaluate(splits: DatasetSplits, out: str | Path, *, method: str = "simclr", epochs: int = 30,
-                       batch_size: int = 256, seed: int = 0, resume: bool = False, overwrite: bool = False,
+                       batch_size: int = 128, seed: int = 0, resume: bool = False, overwrite: bool = False,
                        accelerator: str = "cpu",
                        devices: int | str = 1, num_nodes: int = 1, strategy: str = "auto", progress: bool = False,
                        knn_k: int = 20, few_label_per_class: int = 5, augment: nn.Module | None = None,
@@ -287,7 +287,7 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
              regularizer: str = "none", lam: float = 1.0, dataset: str = "mnist1d", data_dir: str | None = None,
              num_samples: int | None = None, data_seed: int = 0, encoder: str | None = None,
              encoder_kwargs: dict[str, Any] | None = None, image_size: int | None = None, proj_dim: int | None = None,
-             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float | None = None, batch_size: int = 256,
+             proj_hidden: int | None = None, queue_size: int = 2048, momentum: float | None = None, batch_size: int = 128,
              epochs: int = 30, lr: float | None = None, weight_decay: float = 1e-6, lr_schedule: str = "cosine",
              seed: int = 0, knn_k: int = 20, few_label_per_class: int = 5, out: str = "runs/pretrain",
              resume: bool = True, overwrite: bool = False, device: str = "cpu", devices: int | str | None = None,
@@ -327,7 +327,8 @@ def pretrain(method: str = "simclr", objective: str | None = None, alpha: float 
         queue_size: MoCo's K.
         momentum: the key / target encoder's (base) momentum (MoCo, MoCo v3, BYOL; default: the method's own;
             0.99, BYOL 0.98).
-        batch_size: batch size per process.
+        batch_size: batch size per process (128: on MNIST-1D every method reaches a 0.70 linear probe
+            at 30 epochs with it, BYOL and MoCo v3 not at 256; docs/ssl.md "The bench at batch 128").
         epochs: training epochs.
         lr: Adam learning rate (default: the method's own; 1e-3, BYOL 3e-3, Barlow Twins 1e-2).
         weight_decay: Adam weight decay.
