@@ -19,3 +19,10 @@ def test_every_trained_estimator_rejects_a_non_int_seed(method):
     x = np.random.default_rng(0).normal(size=(200, 1))
     with pytest.raises(TypeError, match="seed"):
         estimate_mi(x, x, method=method, seed=1.5)
+
+
+@pytest.mark.parametrize("method, option", [("flow", "certify"), ("doe", "symmetric")])
+def test_a_truthy_string_is_not_a_bool(method, option):
+    x = np.random.default_rng(0).normal(size=(200, 1))
+    with pytest.raises(TypeError, match=f"`{option}` must be a bool"):
+        estimate_mi(x, x, method=method, **{option: "no"})

@@ -59,8 +59,8 @@ import torch
 from torch import Tensor, nn
 
 from ..models.flows import CouplingFlow
-from .inputs import (check_finite, check_ints, check_split_fractions, config_from_options, pair_and_split_sizes,
-                     split_and_standardise, torch_threads)
+from .inputs import (check_bools, check_finite, check_ints, check_split_fractions, config_from_options,
+                     pair_and_split_sizes, split_and_standardise, torch_threads)
 from .result import EstimateResult, mean_and_sampling_interval
 from .stopping import train_with_early_stopping
 
@@ -131,9 +131,7 @@ class DoeConfig:
         if self.standardise not in ("rank", "zscore"):
             raise ValueError(f"`standardise` must be 'rank' or 'zscore', got {self.standardise!r}")
         check_finite(self, "lr")
-        for name in ("square_features", "symmetric", "gaussian_baseline", "progress"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"`{name}` must be a bool, got {getattr(self, name)!r}")
+        check_bools(self, "square_features", "symmetric", "gaussian_baseline", "progress")
         check_split_fractions(self)
 
     @classmethod

@@ -50,8 +50,8 @@ from torch import Tensor, nn
 from ..models.flows import ProductFlow
 from .certify import certified_lower_limit
 from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
-from .inputs import (check_finite, check_ints, check_split_fractions, config_from_options, pair_and_split_sizes,
-                     split_and_standardise, torch_threads)
+from .inputs import (check_bools, check_finite, check_ints, check_split_fractions, config_from_options,
+                     pair_and_split_sizes, split_and_standardise, torch_threads)
 from .result import EstimateResult
 from .stopping import train_with_early_stopping
 
@@ -117,9 +117,7 @@ class FlowConfig:
         if self.readout not in READOUTS:
             raise ValueError(f"`readout` must be one of {list(READOUTS)}, got {self.readout!r}")
         check_finite(self, "lr")
-        for name in ("correction", "certify", "progress"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"`{name}` must be a bool, got {getattr(self, name)!r}")
+        check_bools(self, "correction", "certify", "progress")
         check_split_fractions(self)
 
     @classmethod

@@ -190,8 +190,9 @@ def torch_threads(num_threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "check_finite", "check_fractions",
-           "check_ints", "check_split_fractions", "config_from_options", "split_and_standardise", "torch_threads"]
+__all__ = ["STANDARDISE_CHOICES", "Standardise", "Standardiser", "as_matrix", "as_pair", "check_bools", "check_finite",
+           "check_fractions", "check_ints", "check_split_fractions", "config_from_options", "pair_and_split_sizes",
+           "split_and_standardise", "torch_threads"]
 
 
 def check_ints(config: Any, minimums: dict[str, int], optional: Sequence[str] = ()) -> None:
@@ -223,6 +224,13 @@ def check_fractions(config: Any, *names: str) -> None:
         value = getattr(config, name)
         if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
             raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value!r}")
+
+
+def check_bools(config: Any, *names: str) -> None:
+    """Each named field of ``config`` is a bool (a truthy string such as "no" is refused, not read as True)."""
+    for name in names:
+        if not isinstance(getattr(config, name), bool):
+            raise TypeError(f"`{name}` must be a bool, got {getattr(config, name)!r}")
 
 
 def check_split_fractions(config: Any) -> None:
