@@ -252,25 +252,25 @@ def fit_hybrid_critic(x_tr: Tensor, y_tr: Tensor, x_val: Tensor, y_val: Tensor, 
     return critic, fit
 
 
-def read_out(critic: HybridCritic, x_te: Tensor, y_te: Tensor,
-             gaussian_mi: float | None) -> tuple[float, tuple[float, float], dict[str, float]]:
-    """Step 5's ``value`` and sampling interval from the test rows.
+def read_out_rows(per_row: Tensor, baseline_rows: Tensor | None,
+                  gaussian_mi: float | None) -> tuple[float, tuple[float, float], dict[str, float]]:
+    """``value`` and sampling interval from the test rows' log-ratios v (and the baseline's g, if any).
 
     Without a baseline, ``value`` is the test-row mean of v. With one, v = g + h and ``value`` =
     ``gaussian_mi`` (the Gaussian part's MI, read by the caller without the fitted g's estimation
     error — bias-corrected GCMI; the test-row mean of the fitted g is lower by ≈ 0.17 nats at 25 + 25
-    dims) + the test-row mean of the learned correction h. The interval's half-width is that of the
+    dims) + the test-row mean of the correction h = v − g. The interval's half-width is that of the
     test-row mean of v = g + h (the correction alone is exactly 0 when early stopping keeps g).
+    Shared by ``fdime`` (through :func:`read_out`) and ``doe``.
     """
-    with torch.no_grad():
-        per_row = critic.pairs(x_te, y_te).double()
-        baseline_rows = critic.baseline.pairs(x_te, y_te).double() if critic.baseline is not None else None
+    per_row = per_row.double()
     parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
     if baseline_rows is None:
         value, ci = mean_and_sampling_interval(per_row)
         return value, ci, parts
     if gaussian_mi is None:
         raise ValueError("`gaussian_mi` is required when the critic has a Gaussian baseline")
+    baseline_rows = baseline_rows.double()
     mean_correction = float((per_row - baseline_rows).mean())
     value = gaussian_mi + mean_correction
     _, (low, high) = mean_and_sampling_interval(per_row)
@@ -278,6 +278,15 @@ def read_out(critic: HybridCritic, x_te: Tensor, y_te: Tensor,
     parts.update(test_mean_gaussian=float(baseline_rows.mean()), test_mean_correction=mean_correction,
                  gaussian_part_mi=gaussian_mi)
     return value, (value - half, value + half), parts
+
+
+def read_out(critic: HybridCritic, x_te: Tensor, y_te: Tensor,
+             gaussian_mi: float | None) -> tuple[float, tuple[float, float], dict[str, float]]:
+    """Step 5's ``value`` and sampling interval from the critic on the test rows (:func:`read_out_rows`)."""
+    with torch.no_grad():
+        per_row = critic.pairs(x_te, y_te)
+        baseline_rows = critic.baseline.pairs(x_te, y_te) if critic.baseline is not None else None
+    return read_out_rows(per_row, baseline_rows, gaussian_mi)
 
 
 def estimate_dime(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:

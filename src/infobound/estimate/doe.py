@@ -59,9 +59,11 @@ import torch
 from torch import Tensor, nn
 
 from ..models.flows import CouplingFlow
+from .dime import GaussianLogRatio, read_out_rows
 from .inputs import (check_bools, check_finite, check_ints, check_split_fractions, config_from_options,
                      pair_and_split_sizes, split_and_standardise, torch_threads)
-from .result import EstimateResult, mean_and_sampling_interval
+from .nonparametric import gaussian, gcmi
+from .result import EstimateResult
 from .stopping import train_with_early_stopping
 
 MARGINALS = ("gmm", "gaussian", "knn")
@@ -350,23 +352,16 @@ def estimate_doe(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateRe
             other, records["x_given_y"] = _one_direction(y_tr, x_tr, y_val, x_val, y_te, x_te, config, generator,
                                                          seed, "doe x|y")
             per_row = 0.5 * (per_row + other)
-        parts: dict[str, float] = {"test_mean_log_ratio": float(per_row.mean())}
+        g_te = gaussian_mi_all = None
         if config.gaussian_baseline:
-            from .dime import GaussianLogRatio
-            from .nonparametric import gaussian, gcmi
-
             # E_test[g] ≈ Î_G: the fitted Gaussian's log-ratio g is symmetric in (x, y), so one g serves both directions.
-            g_te = GaussianLogRatio(x_tr, y_tr).pairs(x_te, y_te).double()
+            g_te = GaussianLogRatio(x_tr, y_tr).pairs(x_te, y_te)
             whole = gcmi if config.standardise == "rank" else gaussian
-            gaussian_part = whole(x_all.numpy(), y_all.numpy()).value
-            parts.update(gaussian_part_mi=gaussian_part, test_mean_gaussian=float(g_te.mean()))
-    _, (low, high) = mean_and_sampling_interval(per_row)
-    value = parts["test_mean_log_ratio"]
-    if config.gaussian_baseline:
-        value = parts["gaussian_part_mi"] + float((per_row - g_te).mean())
-    # The interval's half-width is that of the test-row mean of the whole difference, as fdime's read-out
-    # does: the control variate's difference alone is nearly constant where the model stays linear-Gaussian.
-    ci = (value - 0.5 * (high - low), value + 0.5 * (high - low))
+            gaussian_mi_all = whole(x_all.numpy(), y_all.numpy()).value
+    # fdime's read-out: value = Î_G + mean(d − g); the interval's half-width is that of the test-row mean
+    # of the whole difference d (the control variate's difference alone is nearly constant where the
+    # model stays linear-Gaussian).
+    value, ci, parts = read_out_rows(per_row, g_te, gaussian_mi_all)
     if not math.isfinite(value):
         raise RuntimeError("the DoE estimate is not finite on the test rows (the density model diverged?)")
     history = {f"{name}_{k}": v for name, record in records.items() for k, v in record.pop("history").items()}
