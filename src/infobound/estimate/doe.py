@@ -24,7 +24,7 @@ Procedure of :func:`estimate_doe`:
    log q(y | x) = log N(h(y); μ(x), L(x)L(x)ᵀ) + log|det ∂h/∂y|;
 3. maximum likelihood of the training pairs with Adam; every ``eval_interval`` steps the validation
    rows' log-likelihood decides early stopping and which state is restored
-   (:func:`~infobound.estimate.stopping.train_with_early_stopping`);
+   (:func:`~infobound.estimate.stopping.train_max_likelihood`);
 4. marginal model on the *same* latent: log q(y) = log q_V(h(y)) + log|det ∂h/∂y|, q_V a Gaussian
    mixture with full covariances fitted to the training rows' latents, its number of components
    chosen by the validation rows' log-likelihood (``marginal="gmm"``; also ``"gaussian"`` and the
@@ -64,7 +64,7 @@ from .inputs import (check_bools, check_finite, check_ints, check_split_fraction
                      pair_and_split_sizes, split_and_standardise, torch_threads)
 from .nonparametric import gaussian, gcmi
 from .result import EstimateResult
-from .stopping import train_with_early_stopping
+from .stopping import train_max_likelihood
 
 MARGINALS = ("gmm", "gaussian", "knn")
 _GMM_COMPONENTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
@@ -278,19 +278,9 @@ def _one_direction(a_tr: Tensor, b_tr: Tensor, a_val: Tensor, b_val: Tensor, a_t
         model = ConditionalGaussianFlow(a_tr.shape[1], b_tr.shape[1], config.hidden, config.hidden_layers,
                                         config.square_features, config.num_couplings, config.coupling_hidden, seed)
     model.start_at_linear_fit(a_tr, b_tr)
-    n_train = a_tr.shape[0]
-
-    def loss(idx: Tensor) -> Tensor:
-        return -model.log_likelihood(a_tr[idx], b_tr[idx]).mean()
-
-    def validate() -> float:
-        current = float(model.log_likelihood(a_val, b_val).mean())
-        return current if math.isfinite(current) else -math.inf
-
-    fit = train_with_early_stopping(model, loss, validate, n_train=n_train, batch_size=min(config.batch_size, n_train),
-                                    lr=config.lr, max_steps=config.max_steps, eval_interval=config.eval_interval,
-                                    patience=config.patience, generator=generator,
-                                    history_key="validation_log_likelihood", desc=desc, progress=config.progress)
+    fit = train_max_likelihood(model, a_tr, b_tr, a_val, b_val, batch_size=config.batch_size, lr=config.lr,
+                               max_steps=config.max_steps, eval_interval=config.eval_interval,
+                               patience=config.patience, generator=generator, desc=desc, progress=config.progress)
     with torch.no_grad():
         (v_tr, _), (v_val, _), (v_te, log_det_te) = model.latent(b_tr), model.latent(b_val), model.latent(b_te)
         conditional = model.conditional_log_density(a_te, v_te).double()

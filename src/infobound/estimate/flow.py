@@ -53,7 +53,7 @@ from .dime import DimeConfig, GaussianLogRatio, fit_hybrid_critic, read_out
 from .inputs import (check_bools, check_finite, check_ints, check_split_fractions, config_from_options,
                      pair_and_split_sizes, split_and_standardise, torch_threads)
 from .result import EstimateResult
-from .stopping import train_with_early_stopping
+from .stopping import train_max_likelihood
 
 READOUTS = ("test_gcmi", "heldout_gcmi", "sigma", "test_log_ratio")
 COUPLINGS = ("affine", "additive")
@@ -173,25 +173,6 @@ class GaussianisingFlow(nn.Module):
         return log_normal + log_det
 
 
-def _train_flow(model: GaussianisingFlow, x_tr: Tensor, y_tr: Tensor, x_val: Tensor, y_val: Tensor,
-                config: FlowConfig, generator: torch.Generator) -> dict[str, Any]:
-    """Step 3: maximum likelihood with held-out early stopping; restores the best state."""
-    n_train = x_tr.shape[0]
-
-    def loss(idx: Tensor) -> Tensor:
-        return -model.log_likelihood(x_tr[idx], y_tr[idx]).mean()
-
-    def validate() -> float:
-        current = float(model.log_likelihood(x_val, y_val).mean())
-        return current if math.isfinite(current) else -math.inf
-
-    # Starts at the Gaussian-copula fit: early stopping keeps it if nothing beats it.
-    return train_with_early_stopping(model, loss, validate, n_train=n_train, batch_size=min(config.batch_size, n_train),
-                                     lr=config.lr, max_steps=config.max_steps, eval_interval=config.eval_interval,
-                                     patience=config.patience, generator=generator,
-                                     history_key="validation_log_likelihood", desc="flow", progress=config.progress)
-
-
 def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateResult:
     """MI by flow Gaussianisation (+ latent f-DIME correction) with a certified lower limit; see the module docstring.
 
@@ -236,7 +217,11 @@ def estimate_flow(x: Any, y: Any, *, seed: int = 0, **options: Any) -> EstimateR
             z0 = torch.cat([u0, v0], dim=1).double()
         cov0 = torch.cov(z0.t()).reshape(dx + dy, dx + dy) + 1e-4 * torch.eye(dx + dy, dtype=torch.float64)
         model = GaussianisingFlow(flow, z0.mean(0).float(), cov0.float())  # (1e-4: constant columns stay invertible)
-        flow_fit = _train_flow(model, x_tr, y_tr, x_val, y_val, config, generator)
+        # Starts at the Gaussian-copula fit: early stopping keeps it if nothing beats it.
+        flow_fit = train_max_likelihood(model, x_tr, y_tr, x_val, y_val, batch_size=config.batch_size, lr=config.lr,
+                                        max_steps=config.max_steps, eval_interval=config.eval_interval,
+                                        patience=config.patience, generator=generator, desc="flow",
+                                        progress=config.progress)
         with torch.no_grad():
             u_tr, v_tr = flow.forward_x(x_tr), flow.forward_y(y_tr)
             # Centre every latent on the training latents' mean (a translation: the MI is unchanged), as

@@ -96,4 +96,29 @@ def train_with_early_stopping(module: nn.Module, loss: Callable[[Tensor], Tensor
     return {"history": history, "steps": step, "best_step": keeper.step, "stop_reason": stop}
 
 
-__all__ = ["BestCritic", "train_with_early_stopping"]
+def train_max_likelihood(model: nn.Module, a_tr: Tensor, b_tr: Tensor, a_val: Tensor, b_val: Tensor, *,
+                         batch_size: int, lr: float, max_steps: int, eval_interval: int, patience: int,
+                         generator: torch.Generator, desc: str, progress: bool = True) -> dict[str, Any]:
+    """Maximum likelihood of ``model.log_likelihood(a, b)`` (one value per row) with early stopping.
+
+    The loss is the batch's mean negative log-likelihood; the validation rows' mean log-likelihood
+    (−∞ when not finite) decides early stopping and which state is restored
+    (:func:`train_with_early_stopping`; its history key ``validation_log_likelihood``). The density
+    models of ``method="flow"`` and ``method="doe"`` both train this way.
+    """
+    n_train = a_tr.shape[0]
+
+    def loss(idx: Tensor) -> Tensor:
+        return -model.log_likelihood(a_tr[idx], b_tr[idx]).mean()
+
+    def validate() -> float:
+        current = float(model.log_likelihood(a_val, b_val).mean())
+        return current if math.isfinite(current) else -math.inf
+
+    return train_with_early_stopping(model, loss, validate, n_train=n_train, batch_size=min(batch_size, n_train),
+                                     lr=lr, max_steps=max_steps, eval_interval=eval_interval, patience=patience,
+                                     generator=generator, history_key="validation_log_likelihood", desc=desc,
+                                     progress=progress)
+
+
+__all__ = ["BestCritic", "train_max_likelihood", "train_with_early_stopping"]
