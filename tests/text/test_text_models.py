@@ -10,7 +10,8 @@ from infobound.models.text import TextCNN, TextTransformer, mean_pool, weighted_
 
 ENCODERS = [("text_transformer", dict(dim=16, layers=2, heads=2)), ("text_cnn", dict(dim=16, layers=2)),
             ("text_cnn", dict(dim=16, layers=0)),  # layers=0: the bag of embeddings
-            ("text_cnn", dict(dim=16, layers=0, pooling="weighted"))]
+            ("text_cnn", dict(dim=16, layers=0, pooling="weighted")),
+            ("text_cnn", dict(dim=16, layers=0, pooling="weighted", sparse_embeddings=True))]
 
 
 def _ids(rows: list[list[int]], length: int) -> torch.Tensor:

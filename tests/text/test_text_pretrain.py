@@ -143,3 +143,52 @@ def test_tfidf_baseline_uses_the_labelled_glosses_only(corpus_wordnet):
                                                            splits.y_train[rows].numpy())
     by_hand = float((clf.predict(vec.transform(splits.texts_test)) == splits.y_test.numpy()).mean())
     assert out["tfidf_linear_acc"] == pytest.approx(by_hand) and by_hand >= 0.9
+
+
+
+def _callback(**hooks):
+    """A Lightning callback with the given hooks (``on_fit_start=fn(trainer, module)``, ...)."""
+    import lightning as L
+
+    return type("Hooks", (L.Callback,), {name: (lambda f: lambda self, *a: f(*a))(fn) for name, fn in hooks.items()})()
+
+
+@pytest.mark.parametrize("sparse", [True, False], ids=["sparse", "dense"])
+def test_text_run_resumes_exactly_and_sparse_tables_train_only_used_rows(corpus_wordnet, tmp_path, sparse):
+    from infobound.methods import train_and_evaluate
+    from infobound.methods.optimizers import DenseSparseAdam
+    from infobound.methods.train import load_method
+
+    splits = load_wordnet(corpus_wordnet, **SMALL)
+    kw = dict(method="simclr", epochs=2, batch_size=16, encoder="text_cnn", few_label_per_class=0, knn_k=5,
+              encoder_kwargs=dict(dim=16, layers=0, pooling="weighted", sparse_embeddings=sparse,
+                                  vocab_size=splits.vocab_size),
+              augment_kwargs={"views": "dropout"}, objective="fmicl", divergence="js", lr=3e-3)
+    seen: dict = {}
+
+    def record(trainer, module):
+        seen["optimizer"] = trainer.optimizers[0]
+        seen["table"] = module.encoder.embed.weight.detach().clone()
+
+    def kill(trainer, module, batch, batch_idx):
+        if trainer.current_epoch == 1 and batch_idx == 1:
+            raise RuntimeError("killed on purpose")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = train_and_evaluate(splits, tmp_path / "whole", callbacks=[_callback(on_train_start=record)], **kw)
+        with pytest.raises(RuntimeError, match="killed on purpose"):
+            train_and_evaluate(splits, tmp_path / "killed", callbacks=[_callback(on_train_batch_start=kill)], **kw)
+        resumed = train_and_evaluate(splits, tmp_path / "killed", resume=True, **kw)
+    assert isinstance(seen["optimizer"], DenseSparseAdam) == sparse
+    a = load_method(tmp_path / "whole" / "model.ckpt").encoder
+    b = load_method(tmp_path / "killed" / "model.ckpt").encoder
+    assert a.embed.sparse == sparse and all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert resumed["linear_acc"] == whole["linear_acc"]
+    # the encoder's dropout is drawn from the step's seed (resume above); lazy updates: rows no training
+    # definition uses keep their initial vectors under DenseSparseAdam, dense Adam's weight decay moves them
+    used = torch.zeros(splits.vocab_size, dtype=torch.bool)
+    used[splits.x_train[:, 0].long().flatten()] = True
+    assert (~used).sum() >= 5
+    moved = (a.embed.weight != seen["table"]).any(1)
+    assert moved[used][1:].all() and (moved[~used].all() if not sparse else not moved[~used].any())

@@ -36,6 +36,8 @@ from infobound.data import build_augmentation
 from infobound.models import ProjectionHead, ReconstructionDecoder, resolve_encoder
 from infobound.models.encoders import encoder_stages
 
+from .optimizers import adam_for
+
 REGULARIZERS = ("none", "rc", "lbe")
 LBE_WEIGHTS = (0.25, 0.5, 1.0)  # InfoCL: the last three stages (the last one is h), shallowest first
 
@@ -168,15 +170,15 @@ class ContrastiveMethod(L.LightningModule):
         x, y = batch[0], batch[1]
         n = len(x)
         v1, v2 = self.views(x)
-        if self.hparams.get("separate_views", False):  # absent from checkpoints written before the option
-            stages = [torch.cat(pair) for pair in zip(encoder_stages(self.encoder, v1), encoder_stages(self.encoder, v2))]
-        else:
-            stages = encoder_stages(self.encoder, torch.cat([v1, v2]))
-        mu = stages[-1]
-        # the noise of the stochastic encoder and of LBE comes from torch's global RNG: seed it from the
-        # step, so a resumed run draws the same noise as an uninterrupted one
+        # the encoder's dropout (text: SimCSE's views), the stochastic encoder's and LBE's noise come from
+        # torch's global RNG: seed it from the step, so a resumed run draws what an uninterrupted one does
         with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
             torch.manual_seed(_step_seed(self.hparams.seed, self.global_step, self.global_rank) + 1)
+            if self.hparams.get("separate_views", False):  # absent from checkpoints written before the option
+                stages = [torch.cat(pair) for pair in zip(encoder_stages(self.encoder, v1), encoder_stages(self.encoder, v2))]
+            else:
+                stages = encoder_stages(self.encoder, torch.cat([v1, v2]))
+            mu = stages[-1]
             h = mu + self.lbe_noise * torch.randn_like(mu) if self.stochastic else mu
             reg = None
             if self.hparams.regularizer == "rc":
@@ -212,8 +214,8 @@ class ContrastiveMethod(L.LightningModule):
         self.data_options = dict(checkpoint.get("infobound", {}).get("data", {}))
 
     def configure_optimizers(self) -> Any:
-        params = [p for p in self.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        # lazy Adam for embedding tables built with sparse=True (text encoders' ``sparse_embeddings``)
+        opt = adam_for(self, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         if self.hparams.lr_schedule == "constant":
             return opt
         total = max(int(self.trainer.estimated_stepping_batches), 1)

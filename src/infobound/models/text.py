@@ -63,6 +63,14 @@ def weighted_pool(z: Tensor, mask: Tensor, logits: Tensor) -> Tensor:
     return (z * w.unsqueeze(-1)).sum(1)
 
 
+def pool_weights(mask: Tensor, logits: Tensor | None = None) -> Tensor:
+    """``[N, L]`` weights of :func:`mean_pool` (``logits`` None) or :func:`weighted_pool`: zero off the mask, rows sum to 1."""
+    if logits is None:
+        w = mask.to(torch.float32)
+        return w / w.sum(1, keepdim=True).clamp_min(1.0)
+    return torch.softmax(logits.masked_fill(~mask, float("-inf")), dim=1).nan_to_num(0.0)
+
+
 def _mask(ids: Tensor, token_dropout: float = 0.0) -> Tensor:
     """Non-pad positions, each dropped with probability ``token_dropout`` (train mode only); a row left
     empty keeps its first position so attention and pooling stay defined."""
@@ -161,12 +169,16 @@ class TextCNN(Encoder):
         pooling: ``mean`` over the non-pad tokens, or ``weighted``: a softmax over one learned score per
             vocabulary entry (:func:`weighted_pool`; scores start at 0, i.e. at the mean, so the random
             initialisation is the same encoder as with ``mean``).
+        sparse_embeddings: build the tables with sparse gradients, so the methods' optimiser updates only
+            the rows a batch used (lazy Adam, :mod:`infobound.methods.optimizers`): what makes a wide bag of
+            embeddings over a large vocabulary affordable on CPU. Not for NCCL DDP (no sparse all-reduce).
     """
 
     POOLINGS = ("mean", "weighted")
 
     def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
-                 kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0, pooling: str = "mean") -> None:
+                 kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0, pooling: str = "mean",
+                 sparse_embeddings: bool = False) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextCNN expects input_shape (L,) or (R, L) (rows of a dataset sample), got {tuple(input_shape)}")
@@ -178,13 +190,14 @@ class TextCNN(Encoder):
             raise ValueError(f"`pooling` must be one of {self.POOLINGS}, got {pooling!r}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
                                            kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout,
-                                           pooling=pooling)
+                                           pooling=pooling, sparse_embeddings=bool(sparse_embeddings))
         # one score per word; the zero table keeps the random-init encoder identical to mean pooling
-        self.token_score = nn.Embedding(vocab_size, 1, padding_idx=0) if pooling == "weighted" else None
+        self.token_score = (nn.Embedding(vocab_size, 1, padding_idx=0, sparse=bool(sparse_embeddings))
+                            if pooling == "weighted" else None)
         if self.token_score is not None:
             nn.init.zeros_(self.token_score.weight)
         self.token_dropout = token_dropout
-        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0, sparse=bool(sparse_embeddings))
         self.dropout = nn.Dropout(dropout)
         self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
@@ -194,14 +207,14 @@ class TextCNN(Encoder):
     def forward_stages(self, x: Tensor) -> list[Tensor]:
         ids = _trim(token_ids(x))
         mask = _mask(ids, self.token_dropout if self.training else 0.0)
+        scores = self.token_score(ids).squeeze(-1) if self.token_score is not None else None
+        if not self.convs:
+            # bag of embeddings: one batched product with the pooling weights (zero off the mask) instead
+            # of masking, scaling and summing the [N, L, dim] tensor in three passes; same value
+            return [self.norm(torch.bmm(pool_weights(mask, scores).unsqueeze(1), self.dropout(self.embed(ids))).squeeze(1))]
         keep = mask.unsqueeze(1).to(torch.float32)
         z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
-        pool: Callable[[Tensor, Tensor], Tensor]
-        if self.token_score is None:
-            pool = mean_pool
-        else:
-            scores = self.token_score(ids).squeeze(-1)
-            pool = partial(weighted_pool, logits=scores)
+        pool: Callable[[Tensor, Tensor], Tensor] = mean_pool if scores is None else partial(weighted_pool, logits=scores)
         feats = []
         for conv in self.convs:
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
@@ -210,4 +223,4 @@ class TextCNN(Encoder):
         return feats[:-1] + [h]
 
 
-__all__ = ["TextCNN", "TextTransformer", "mean_pool", "token_ids", "weighted_pool"]
+__all__ = ["TextCNN", "TextTransformer", "mean_pool", "pool_weights", "token_ids", "weighted_pool"]
