@@ -46,6 +46,11 @@ def test_rows_outside_the_batches_do_not_move_and_dense_models_get_plain_adam():
     moved = (model["table"].weight != before).any(1)
     assert moved[:4].all() and not moved[4:].any()
     assert type(adam_for(_model(False), lr=0.1)) is torch.optim.Adam
+    assert opt_is_fused(adam_for(model, lr=0.1))
+
+
+def opt_is_fused(opt: DenseSparseAdam) -> bool:
+    return opt.dense.defaults["fused"] is True
 
 
 def test_one_scheduler_drives_both_learning_rates():
@@ -79,3 +84,14 @@ def test_state_dict_round_trip_continues_exactly():
         opt2.load_state_dict(torch.optim.Adam(whole.parameters()).state_dict())
     with pytest.raises(ValueError, match="sparse parameter"):
         DenseSparseAdam(whole.parameters(), [], lr=0.1)
+
+
+def test_dense_models_get_the_fused_kernel_with_adams_trajectory():
+    batches = [torch.randint(0, 12, (3, 4)) for _ in range(5)]
+    fused, reference = _model(False), _model(False)
+    opt = adam_for(fused, lr=0.05, weight_decay=1e-3)
+    assert opt.defaults["fused"] is True
+    _train(fused, opt, batches)
+    _train(reference, torch.optim.Adam(reference.parameters(), lr=0.05, weight_decay=1e-3, foreach=False), batches)
+    for a, b in zip(fused.parameters(), reference.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)

@@ -62,12 +62,13 @@ METRICS = ("linear_acc", "relatedness", "knn_acc", "random_init_linear_acc", "ra
 FULL = dict(num_train=None, num_labelled=None, num_test=5000, max_length=64, vocab_size=8000, encoder="text_transformer",
             encoder_kwargs=dict(dim=128, layers=2, heads=4, dropout=0.1, token_dropout=0.3), epochs=2, batch_size=256,
             lr=1e-3)
-# the setting measured on 2 shared cores (≈ 9 CPU-min a run): the bag of embeddings pre-trained on all ≈ 94k
+# the setting measured on 2 shared cores (≈ 10 CPU-min a run): the bag of embeddings pre-trained on all ≈ 94k
 # training glosses, probes and TF-IDF fit on the 20k labelled ones (docs/text.md "Semi-supervised protocol":
-# all glosses, a 30k vocabulary and 16 epochs chosen from pilots; 20 epochs and weighted pooling from the
+# all glosses and a 30k vocabulary chosen from pilots; 32 epochs since fused Adam halved a step's CPU
+# (docs/text.md "Fused Adam"); weighted pooling from the
 # earlier "Recipe search" on 20k glosses)
 REDUCED = dict(num_train=None, num_labelled=20000, num_test=5000, max_length=32, vocab_size=30000, encoder="text_cnn",
-               encoder_kwargs=dict(dim=128, layers=0, dropout=0.1, token_dropout=0.3, pooling="weighted"), epochs=16,
+               encoder_kwargs=dict(dim=128, layers=0, dropout=0.1, token_dropout=0.3, pooling="weighted"), epochs=32,
                batch_size=128, lr=3e-3)
 
 
@@ -201,7 +202,7 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
         workers: runs in parallel, one process with one thread each.
         reduced: the setting measured on 2 shared cores (pre-training on all ≈ 94k training glosses, probes
             and TF-IDF on 20,000 labelled ones; 32 tokens, 30,000-piece vocabulary, bag of embeddings =
-            text_cnn with 0 layers and weighted pooling, 16 epochs, batch 128, ≈ 9 CPU-min a run) instead
+            text_cnn with 0 layers and weighted pooling, 32 epochs, batch 128, ≈ 10 CPU-min a run) instead
             of the default size (all ≈ 94k training glosses labelled, 64 tokens, 2-layer transformer,
             2 epochs, batch 256).
         epochs: overrides the preset's epochs.

@@ -14,10 +14,10 @@ Sparse gradients and DDP: gloo all-reduces them, NCCL does not — use dense tab
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 
 def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
@@ -42,7 +42,7 @@ class DenseSparseAdam(torch.optim.Optimizer):
         if not sparse:
             raise ValueError("DenseSparseAdam needs at least one sparse parameter; use torch.optim.Adam otherwise")
         super().__init__(dense + sparse, {"lr": lr})
-        self.dense = torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay) if dense else None
+        self.dense = torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay, fused=fusable(dense) or None) if dense else None
         self.sparse = torch.optim.SparseAdam(sparse, lr=lr)
         self._share_groups()
 
@@ -79,14 +79,26 @@ class DenseSparseAdam(torch.optim.Optimizer):
         self._share_groups()
 
 
+def fusable(params: Sequence[Tensor]) -> bool:
+    """Whether torch's fused Adam kernel takes these parameters: floating point, all on the CPU or all on one CUDA device."""
+    devices = {p.device for p in params}
+    return (len(devices) == 1 and next(iter(devices)).type in ("cpu", "cuda")
+            and all(p.is_floating_point() for p in params))
+
+
 def adam_for(module: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """Adam over the trainable parameters of ``module``; :class:`DenseSparseAdam` when some tables are sparse."""
+    """Adam over the trainable parameters of ``module``; :class:`DenseSparseAdam` when some tables are sparse.
+
+    Dense Adam runs torch's fused kernel where it can (:func:`fusable`): the same update in one pass
+    over each tensor instead of several; measured 3× faster for a 30k × 128 embedding table on one CPU
+    thread (0.012 vs 0.037 s a step of the text bench's bag of embeddings), equal up to rounding.
+    """
     params = [p for p in module.parameters() if p.requires_grad]
     sparse_ids = {id(p) for p in sparse_parameters(module)}
     if not sparse_ids:
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fusable(params) or None)
     return DenseSparseAdam([p for p in params if id(p) not in sparse_ids], [p for p in params if id(p) in sparse_ids],
                            lr=lr, weight_decay=weight_decay)
 
 
-__all__ = ["DenseSparseAdam", "adam_for", "sparse_parameters"]
+__all__ = ["DenseSparseAdam", "adam_for", "fusable", "sparse_parameters"]
