@@ -27,16 +27,11 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from infobound.estimate.flow import gaussian_mi
 from infobound.results import print_table, write_json
 from infobound.tasks.bmi_v1 import high_mi_tasks
 
 N_SAMPLES, N_TEST = 5000, 750
-
-
-def gaussian_mi_of(z: Tensor, dim_x: int) -> float:
-    """½[log det Σ_xx + log det Σ_yy − log det Σ] of the rows' covariance."""
-    c = torch.cov(z.T).double()
-    return float(0.5 * (torch.logdet(c[:dim_x, :dim_x]) + torch.logdet(c[dim_x:, dim_x:]) - torch.logdet(c)))
 
 
 def regression_mi(inputs: Tensor, target: Tensor, steps: int = 3000, hidden: int = 256) -> float:
@@ -101,7 +96,7 @@ def own_family_mienf(x: Tensor, y: Tensor, steps: int = 20000, lr: float = 3e-3)
         nll.backward()
         opt.step()
     with torch.no_grad():
-        return gaussian_mi_of(torch.cat([gx(x[n_train:]), gy(y[n_train:])], 1), dim)
+        return gaussian_mi(torch.cov(torch.cat([gx(x[n_train:]), gy(y[n_train:])], 1).T), dim)
 
 
 def main() -> None:

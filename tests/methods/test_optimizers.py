@@ -46,11 +46,7 @@ def test_rows_outside_the_batches_do_not_move_and_dense_models_get_plain_adam():
     moved = (model["table"].weight != before).any(1)
     assert moved[:4].all() and not moved[4:].any()
     assert type(adam_for(_model(False), lr=0.1)) is torch.optim.Adam
-    assert opt_is_fused(adam_for(model, lr=0.1))
-
-
-def opt_is_fused(opt: DenseSparseAdam) -> bool:
-    return opt.dense.defaults["fused"] is True
+    assert adam_for(model, lr=0.1).dense.defaults["fused"] is True
 
 
 def test_one_scheduler_drives_both_learning_rates():

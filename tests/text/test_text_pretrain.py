@@ -145,7 +145,6 @@ def test_tfidf_baseline_uses_the_labelled_glosses_only(corpus_wordnet):
     assert out["tfidf_linear_acc"] == pytest.approx(by_hand) and by_hand >= 0.9
 
 
-
 def _callback(**hooks):
     """A Lightning callback with the given hooks (``on_fit_start=fn(trainer, module)``, ...)."""
     import lightning as L

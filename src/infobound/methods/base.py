@@ -214,7 +214,7 @@ class ContrastiveMethod(L.LightningModule):
         self.data_options = dict(checkpoint.get("infobound", {}).get("data", {}))
 
     def configure_optimizers(self) -> Any:
-        # lazy Adam for embedding tables built with sparse=True (text encoders' ``sparse_embeddings``)
+        # fused Adam where it can; lazy Adam on embedding tables built with sparse=True (``sparse_embeddings``)
         opt = adam_for(self, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         if self.hparams.lr_schedule == "constant":
             return opt

@@ -58,9 +58,7 @@ def weighted_pool(z: Tensor, mask: Tensor, logits: Tensor) -> Tensor:
     uninformative words (``a``, ``of``, ``the``) weigh less than content words, as IDF or SIF weights
     (Arora, Liang & Ma, ICLR 2017) do by counting.
     """
-    g = logits.masked_fill(~mask, float("-inf"))
-    w = torch.softmax(g, dim=1).nan_to_num(0.0)  # an all-masked row (never produced by _mask) pools to zero
-    return (z * w.unsqueeze(-1)).sum(1)
+    return (z * pool_weights(mask, logits).unsqueeze(-1)).sum(1)
 
 
 def pool_weights(mask: Tensor, logits: Tensor | None = None) -> Tensor:
@@ -68,6 +66,7 @@ def pool_weights(mask: Tensor, logits: Tensor | None = None) -> Tensor:
     if logits is None:
         w = mask.to(torch.float32)
         return w / w.sum(1, keepdim=True).clamp_min(1.0)
+    # an all-masked row (never produced by _mask) gets zero weights, so it pools to zero
     return torch.softmax(logits.masked_fill(~mask, float("-inf")), dim=1).nan_to_num(0.0)
 
 
