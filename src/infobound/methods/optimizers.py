@@ -90,8 +90,8 @@ def adam_for(module: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.o
     """Adam over the trainable parameters of ``module``; :class:`DenseSparseAdam` when some tables are sparse.
 
     Dense Adam runs torch's fused kernel where it can (:func:`fusable`): the same update in one pass
-    over each tensor instead of several; measured 3× faster for a 30k × 128 embedding table on one CPU
-    thread (0.012 vs 0.037 s a step of the text bench's bag of embeddings), equal up to rounding.
+    over each tensor instead of several; measured 3.2× faster a step of the text bench's bag of
+    embeddings (30k × 128 table, one CPU thread; ``benchmarks/text_step_speed.py``), equal up to rounding.
     """
     params = [p for p in module.parameters() if p.requires_grad]
     sparse_ids = {id(p) for p in sparse_parameters(module)}
