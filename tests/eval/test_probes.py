@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from infobound.eval import evaluate_features, extract_features, few_label_probe, knn_accuracy, linear_probe
+from infobound.eval import (evaluate_features, extract_features, few_label_probe, holdout_split, knn_accuracy, linear_probe,
+                            select_by_validation, tuned_linear_probe)
 
 
 def _blobs(n, dim=8, classes=4, spread=0.3, seed=0):
@@ -30,6 +31,41 @@ def test_probes_are_at_chance_on_random_labels():
     x, y = rng.normal(size=(800, 8)), rng.integers(0, 4, 800)
     assert abs(linear_probe(x[:600], y[:600], x[600:], y[600:]) - 0.25) < 0.12
     assert abs(knn_accuracy(x[:600], y[:600], x[600:], y[600:]) - 0.25) < 0.12
+
+
+def test_tuned_probe_chooses_strong_regularisation_where_it_pays_and_never_looks_at_the_test_split():
+    # 2 informative dimensions among 300, 300 train rows: C = 1 fits the noise (0.575), C = 0.01 does not (0.599)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 1300)
+    x = rng.normal(size=(1300, 300))
+    x[:, :2] += np.array([[1.4, 0.0], [0.0, 1.4], [-1.4, -1.4]])[y]
+    xtr, ytr, xte, yte = x[:300], y[:300], x[300:], y[300:]
+    grid = (0.001, 0.01, 0.1, 1.0, 10.0)
+    acc, C = tuned_linear_probe(xtr, ytr, xte, yte, grid=grid)
+    at_one = linear_probe(xtr, ytr, xte, yte, C=1.0)
+    assert C < 1.0 and acc > at_one + 0.015 and acc == linear_probe(xtr, ytr, xte, yte, C=C)
+    # scrambling the test labels changes the score, never the choice
+    assert tuned_linear_probe(xtr, ytr, xte, rng.permutation(yte), grid=grid)[1] == C
+    report = evaluate_features(xtr, ytr, xte, yte, probe_C=grid)
+    assert report["linear_C"] == C and report["linear_acc"] == acc
+    assert "linear_C" not in evaluate_features(xtr, ytr, xte, yte)  # a fixed C reports nothing to choose
+
+
+def test_holdout_split_is_stratified_and_disjoint():
+    y = np.repeat(np.arange(4), [50, 30, 15, 5])
+    fit, val = holdout_split(y, 0.2, seed=1)
+    assert len(np.intersect1d(fit, val)) == 0 and len(fit) + len(val) == len(y)
+    assert [int((y[val] == c).sum()) for c in range(4)] == [10, 6, 3, 1]
+    assert len(holdout_split(np.array([0, 0, 0, 1, 1, 2]), 0.5)[1]) == 3  # a singleton class: a plain split
+    with pytest.raises(ValueError, match="fraction"):
+        holdout_split(y, 1.5)
+
+
+def test_select_by_validation_breaks_ties_toward_the_first_grid_value():
+    best, scores = select_by_validation(lambda c: {0.1: 0.5, 1.0: 0.7, 10.0: 0.7}[c], (0.1, 1.0, 10.0))
+    assert best == 1.0 and scores == {0.1: 0.5, 1.0: 0.7, 10.0: 0.7}
+    with pytest.raises(ValueError, match="empty"):
+        select_by_validation(lambda c: 0.0, ())
 
 
 def test_knn_uses_cosine_similarity():

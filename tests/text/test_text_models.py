@@ -11,7 +11,9 @@ from infobound.models.text import TextCNN, TextTransformer, mean_pool, weighted_
 ENCODERS = [("text_transformer", dict(dim=16, layers=2, heads=2)), ("text_cnn", dict(dim=16, layers=2)),
             ("text_cnn", dict(dim=16, layers=0)),  # layers=0: the bag of embeddings
             ("text_cnn", dict(dim=16, layers=0, pooling="weighted")),
-            ("text_cnn", dict(dim=16, layers=0, pooling="weighted", sparse_embeddings=True))]
+            ("text_cnn", dict(dim=16, layers=0, pooling="weighted", sparse_embeddings=True)),
+            ("text_cnn", dict(dim=16, layers=0, pooling="weighted", head_tokens=2)),  # + the opening words
+            ("text_cnn", dict(dim=16, layers=2, head_tokens=1))]
 
 
 def _ids(rows: list[list[int]], length: int) -> torch.Tensor:
@@ -106,6 +108,32 @@ def test_weighted_pooling_starts_as_the_mean_and_learns_per_word_scores():
         weighted.token_score.weight[9] = 50.0  # word 9 takes all the weight of the first sentence
     h = weighted(x)
     assert torch.allclose(h[0], plain(_ids([[9]], 6))[0], atol=1e-5) and torch.allclose(h[1], plain(x)[1], atol=1e-6)
+
+
+@pytest.mark.parametrize("layers", [0, 1])
+def test_head_tokens_append_the_opening_words_pooled_on_their_own(layers):
+    enc = TextCNN((8,), vocab_size=30, dim=8, layers=layers, pooling="weighted", dropout=0.0, head_tokens=2).eval()
+    plain = TextCNN((8,), vocab_size=30, dim=8, layers=layers, pooling="weighted", dropout=0.0).eval()
+    plain.load_state_dict({k: v for k, v in enc.state_dict().items() if not k.startswith("head_norm")})
+    with torch.no_grad():
+        enc.token_score.weight.normal_()
+        plain.token_score.weight.copy_(enc.token_score.weight)
+        enc.head_norm.weight.normal_()
+    sentences = [[4, 9, 17, 3], [5], [6, 7, 8, 9, 10, 11]]
+    h = enc(_ids(sentences, 8))
+    assert enc.output_dim == 16 and h.shape == (3, 16)
+    assert torch.allclose(h[:, :8], plain(_ids(sentences, 8)), atol=1e-5)  # the sentence part is unchanged
+    for i, s in enumerate(sentences):  # the head part, by hand: the weighted mean of the first two positions
+        ids = torch.tensor(s)
+        z = enc.embed.weight[ids]  # [len, dim]
+        for conv in enc.convs:  # the residual convolution over the sentence alone (no padding)
+            z = torch.nn.functional.gelu(conv(z.T.unsqueeze(0))[0].T) + z
+        w = torch.softmax(enc.token_score.weight[ids[:2], 0], 0)
+        assert torch.allclose(h[i, 8:], enc.head_norm((w.unsqueeze(1) * z[:2]).sum(0)), atol=1e-5)
+    # the first two words decide the head part: another ending changes only the sentence part
+    other = enc(_ids([[4, 9, 20, 21, 22]], 8))[0]
+    if layers == 0:
+        assert torch.allclose(other[8:], h[0, 8:], atol=1e-5) and not torch.allclose(other[:8], h[0, :8])
 
 
 def test_bad_inputs():

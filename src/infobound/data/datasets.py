@@ -37,6 +37,10 @@ class DatasetSplits:
     split whose labels the evaluation may use. Pre-training still sees every train input; the probes
     (linear, kNN, few-label, and the text baselines) are fit on ``x_train[labelled]`` only, and the
     online probe during training ignores the other rows' labels. ``None``: every train label is used.
+
+    ``probe_C`` is the linear probe's regularisation strength, or a grid to choose it from on held-out
+    train rows (:func:`infobound.eval.tuned_linear_probe`); C = 1 for the image datasets, whose published
+    numbers in this repository were measured so.
     """
 
     x_train: Tensor
@@ -47,6 +51,7 @@ class DatasetSplits:
     name: str
     classes: tuple[str, ...] | None = None  # class names in label order, where the source has them
     labelled: Tensor | None = None
+    probe_C: float | tuple[float, ...] = 1.0
 
     def __post_init__(self) -> None:
         if len(self.x_train) != len(self.y_train) or len(self.x_test) != len(self.y_test):

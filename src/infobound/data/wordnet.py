@@ -388,6 +388,8 @@ class TextSplits(DatasetSplits):
         tokenizer: the trained ``tokenizers.Tokenizer``.
         cache: results that depend on the data alone (the TF-IDF baseline), filled by the evaluation.
         default_encoder: the encoder ``pretrain`` uses when none is named.
+        probe_C: the linear probes' regularisation is chosen on held-out labelled glosses from this grid
+            (every feature set the same way; TF-IDF from its own grid, :data:`infobound.eval.text.TFIDF_C_GRID`).
     """
 
     texts_train: tuple[str, ...] = ()
@@ -400,6 +402,7 @@ class TextSplits(DatasetSplits):
     tokenizer: Any = field(default=None, repr=False)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # evaluation baselines, computed once
     default_encoder: str = "text_transformer"
+    probe_C: float | tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
 
 def load_wordnet(data_dir: str | Path | None = None, seed: int = 0, num_train: int | None = None,

@@ -86,7 +86,7 @@ def evaluate(encoder: nn.Module, splits: DatasetSplits, *, knn_k: int = 20, knn_
     train_feats, test_feats = extract_features(encoder, x_train), extract_features(encoder, splits.x_test)
     metrics = evaluate_features(train_feats, y_train, test_feats, splits.y_test, k=knn_k,
                                 temperature=knn_temperature, few_label_per_class=few_label_per_class,
-                                few_label_repeats=few_label_repeats, seed=seed)
+                                few_label_repeats=few_label_repeats, seed=seed, probe_C=splits.probe_C)
     if probe_head is not None:
         with torch.no_grad():
             logits = probe_head(test_feats.to(next(probe_head.parameters()).device)).cpu()

@@ -171,25 +171,32 @@ class TextCNN(Encoder):
         sparse_embeddings: build the tables with sparse gradients, so the methods' optimiser updates only
             the rows a batch used (lazy Adam, :mod:`infobound.methods.optimizers`): what makes a wide bag of
             embeddings over a large vocabulary affordable on CPU. Not for NCCL DDP (no sparse all-reduce).
+        head_tokens: also pool the first ``head_tokens`` positions on their own and append them (own
+            LayerNorm) to the sentence embedding, ``output_dim = 2 * dim`` (0: off). A bag of embeddings
+            is blind to word order; a dictionary definition names its genus first ("a dog", "move fast",
+            "the act of ...": genus and differentia), so the opening words carry most of the category.
     """
 
     POOLINGS = ("mean", "weighted")
 
     def __init__(self, input_shape: Sequence[int], vocab_size: int = 8000, dim: int = 128, layers: int = 2,
                  kernel_size: int = 3, dropout: float = 0.1, token_dropout: float = 0.0, pooling: str = "mean",
-                 sparse_embeddings: bool = False) -> None:
+                 sparse_embeddings: bool = False, head_tokens: int = 0) -> None:
         super().__init__()
         if len(input_shape) not in (1, 2):
             raise ValueError(f"TextCNN expects input_shape (L,) or (R, L) (rows of a dataset sample), got {tuple(input_shape)}")
         if (vocab_size < 2 or dim < 1 or layers < 0 or kernel_size % 2 == 0
-                or not (0 <= dropout < 1 and 0 <= token_dropout < 1)):
-            raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 0, odd kernel_size, dropout in [0, 1); got "
-                             f"{vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}, {token_dropout}")
+                or not (0 <= dropout < 1 and 0 <= token_dropout < 1) or head_tokens < 0):
+            raise ValueError(f"need vocab_size >= 2, dim >= 1, layers >= 0, odd kernel_size, dropout in [0, 1), "
+                             f"head_tokens >= 0; got {vocab_size}, {dim}, {layers}, {kernel_size}, {dropout}, "
+                             f"{token_dropout}, {head_tokens}")
         if pooling not in self.POOLINGS:
             raise ValueError(f"`pooling` must be one of {self.POOLINGS}, got {pooling!r}")
         self.config: dict[str, Any] = dict(input_shape=tuple(input_shape), vocab_size=vocab_size, dim=dim, layers=layers,
                                            kernel_size=kernel_size, dropout=dropout, token_dropout=token_dropout,
                                            pooling=pooling, sparse_embeddings=bool(sparse_embeddings))
+        if head_tokens:  # absent from the config when off, so older checkpoints' configs rebuild unchanged
+            self.config["head_tokens"] = int(head_tokens)
         # one score per word; the zero table keeps the random-init encoder identical to mean pooling
         self.token_score = (nn.Embedding(vocab_size, 1, padding_idx=0, sparse=bool(sparse_embeddings))
                             if pooling == "weighted" else None)
@@ -200,8 +207,23 @@ class TextCNN(Encoder):
         self.dropout = nn.Dropout(dropout)
         self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
-        self.output_dim = dim
+        self.head_tokens = int(head_tokens)
+        self.head_norm = nn.LayerNorm(dim) if head_tokens else None
+        self.output_dim = dim * (2 if head_tokens else 1)
         _init_embeddings(self.embed)
+
+    def _weights(self, mask: Tensor, scores: Tensor | None) -> Tensor:
+        """``[N, R, L]`` pooling weights: the whole sentence, then (``head_tokens``) its first positions alone."""
+        rows = [pool_weights(mask, scores)]
+        if self.head_tokens:
+            head = mask & (torch.arange(mask.shape[1], device=mask.device) < self.head_tokens)
+            rows.append(pool_weights(head, scores))
+        return torch.stack(rows, 1)
+
+    def _output(self, pooled: Tensor) -> Tensor:
+        """LayerNorm of the sentence row of ``pooled [N, R, dim]``, the head row appended with its own."""
+        h = self.norm(pooled[:, 0])
+        return h if self.head_norm is None else torch.cat([h, self.head_norm(pooled[:, 1])], 1)
 
     def forward_stages(self, x: Tensor) -> list[Tensor]:
         ids = _trim(token_ids(x))
@@ -210,16 +232,16 @@ class TextCNN(Encoder):
         if not self.convs:
             # bag of embeddings: one batched product with the pooling weights (zero off the mask) instead
             # of masking, scaling and summing the [N, L, dim] tensor in three passes; same value
-            return [self.norm(torch.bmm(pool_weights(mask, scores).unsqueeze(1), self.dropout(self.embed(ids))).squeeze(1))]
+            return [self._output(torch.bmm(self._weights(mask, scores), self.dropout(self.embed(ids))))]
         keep = mask.unsqueeze(1).to(torch.float32)
         z = self.dropout(self.embed(ids)).transpose(1, 2) * keep  # [N, dim, L]
         pool: Callable[[Tensor, Tensor], Tensor] = mean_pool if scores is None else partial(weighted_pool, logits=scores)
         feats = []
-        for conv in self.convs:
+        for i, conv in enumerate(self.convs):
             z = self.dropout(nn.functional.gelu(conv(z)) + z) * keep  # residual: deeper stacks train as easily
-            feats.append(pool(z.transpose(1, 2), mask))
-        h = self.norm(feats[-1] if feats else pool(z.transpose(1, 2), mask))
-        return feats[:-1] + [h]
+            if i < len(self.convs) - 1:
+                feats.append(pool(z.transpose(1, 2), mask))
+        return feats + [self._output(torch.bmm(self._weights(mask, scores), z.transpose(1, 2)))]
 
 
 __all__ = ["TextCNN", "TextTransformer", "mean_pool", "pool_weights", "token_ids", "weighted_pool"]
