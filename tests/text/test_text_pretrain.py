@@ -146,6 +146,29 @@ def test_tfidf_baseline_uses_the_labelled_glosses_only(corpus_wordnet):
     assert out["tfidf_linear_acc"] == pytest.approx(by_hand) and by_hand >= 0.9
 
 
+def test_tfidf_opening_words_baseline_against_sklearn_by_hand(corpus_wordnet):
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import normalize
+
+    from infobound.eval.text import tfidf_baselines
+
+    splits = load_wordnet(corpus_wordnet, **SMALL)
+    out = tfidf_baselines(splits, opening_words=2)
+    assert out["opening_words"] == 2 and "tfidf_opening_linear_acc" in out and tfidf_baselines(splits) is not out
+    # by hand: the first two words as position-tagged binary columns, each row L2-normalised, beside TF-IDF
+    words = CountVectorizer().build_analyzer()
+    tag = [lambda t: " ".join(f"w{i}:{w}" for i, w in enumerate(words(t)[:2]))]
+    onehot = CountVectorizer(binary=True, token_pattern=r"\S+", lowercase=False).fit([tag[0](t) for t in splits.texts_train])
+    extra = [normalize(onehot.transform([tag[0](t) for t in side]).astype(float)) for side in (splits.texts_train, splits.texts_test)]
+    vec = TfidfVectorizer().fit(splits.texts_train)
+    train = sp.hstack([vec.transform(splits.texts_train), extra[0]]).tocsr()
+    test = sp.hstack([vec.transform(splits.texts_test), extra[1]]).tocsr()
+    clf = LogisticRegression(C=out["tfidf_opening_linear_C"], max_iter=1000).fit(train, splits.y_train.numpy())
+    assert out["tfidf_opening_linear_acc"] == pytest.approx(float((clf.predict(test) == splits.y_test.numpy()).mean()))
+
+
 def _callback(**hooks):
     """A Lightning callback with the given hooks (``on_fit_start=fn(trainer, module)``, ...)."""
     import lightning as L
