@@ -23,6 +23,10 @@ def test_bench_text_runs_and_resumes(corpus_wordnet, tmp_path, capsys):
     assert (tmp_path / "text.png").stat().st_size > 0
     table = (tmp_path / "text.md").read_text()
     assert "TF-IDF" in table and "random init" in table and "f-MICL JS" in table
+    # the preset's encoder appends its opening words: TF-IDF is also shown with the same cue
+    k = bench.REDUCED["encoder_kwargs"].get("head_tokens", 0)
+    assert (f"TF-IDF + first {k} word(s) one-hot" in table) == bool(k) and ("tfidf_opening_linear_acc" in base) == bool(k)
+    assert all(r["linear_C"] in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0) for r in res["runs"])  # chosen on held-out glosses
     # a second call reuses the finished runs' metrics.json
     again = bench.main(**kw)
     assert [r["linear_acc"] for r in again["runs"]] == [r["linear_acc"] for r in res["runs"]]
@@ -44,7 +48,7 @@ def test_presets_and_overrides():
         s = bench.resolve_settings(preset, encoder=other, encoder_kwargs={"dim": 16}, epochs=3, views="lemma_definition")
         assert s["encoder"] == other and s["epochs"] == 3 and s["views"] == "lemma_definition"
         assert s["encoder_kwargs"]["dim"] == 16
-        assert not set(s["encoder_kwargs"]) & {"layers", "heads", "pooling"}
+        assert not set(s["encoder_kwargs"]) & {"layers", "heads", "pooling", "head_tokens"}
         build_encoder(other, (2, 8), vocab_size=30, **s["encoder_kwargs"],
                       **({"heads": 2} if other == "text_transformer" else {}))
     kept = bench.resolve_settings(True, encoder="text_transformer", encoder_kwargs={"layers": 1})["encoder_kwargs"]
