@@ -6,9 +6,10 @@ architecture at its random initialisation (the bar a learned representation must
 - **lexicographer probe**: test accuracy of a linear classifier of the 45 lexicographer categories
   (noun.animal, verb.motion, ...) fit on frozen train features (:func:`~infobound.eval.linear_probe`;
   TF-IDF: logistic regression on the sparse features). With a grid as the splits' ``probe_C`` (the
-  default), every probe — learned, random initialisation, TF-IDF — chooses its regularisation on the
-  same held-out 20 % of the labelled glosses (:func:`~infobound.eval.tuned_linear_probe`) and reports
-  it (``*linear_C``); the test split takes no part in any choice;
+  default), every probe — learned, random initialisation, TF-IDF — chooses its regularisation on a
+  stratified held-out 20 % of the labelled glosses (:func:`~infobound.eval.tuned_linear_probe`; drawn
+  with the run's seed for the learned probe, seed 0 for the baselines) and reports it (``*linear_C``);
+  the test split takes no part in any choice;
 - **relatedness**, the offline stand-in for STS: Spearman's ρ between the cosine similarity of two
   definitions' embeddings and the WordNet path similarity of their synsets,
   ``1 / (1 + shortest hypernym path)`` (:class:`~infobound.data.wordnet.HypernymGraph`, as NLTK's
