@@ -159,9 +159,12 @@ def test_tfidf_opening_words_baseline_against_sklearn_by_hand(corpus_wordnet):
     assert out["opening_words"] == 2 and "tfidf_opening_linear_acc" in out and tfidf_baselines(splits) is not out
     # by hand: the first two words as position-tagged binary columns, each row L2-normalised, beside TF-IDF
     words = CountVectorizer().build_analyzer()
-    tag = [lambda t: " ".join(f"w{i}:{w}" for i, w in enumerate(words(t)[:2]))]
-    onehot = CountVectorizer(binary=True, token_pattern=r"\S+", lowercase=False).fit([tag[0](t) for t in splits.texts_train])
-    extra = [normalize(onehot.transform([tag[0](t) for t in side]).astype(float)) for side in (splits.texts_train, splits.texts_test)]
+
+    def tag(text: str) -> str:
+        return " ".join(f"w{i}:{w}" for i, w in enumerate(words(text)[:2]))
+
+    onehot = CountVectorizer(binary=True, token_pattern=r"\S+", lowercase=False).fit([tag(t) for t in splits.texts_train])
+    extra = [normalize(onehot.transform([tag(t) for t in side]).astype(float)) for side in (splits.texts_train, splits.texts_test)]
     vec = TfidfVectorizer().fit(splits.texts_train)
     train = sp.hstack([vec.transform(splits.texts_train), extra[0]]).tocsr()
     test = sp.hstack([vec.transform(splits.texts_test), extra[1]]).tocsr()

@@ -249,10 +249,8 @@ def main(seeds: int = 2, workers: int = 2, reduced: bool = True, epochs: int | N
                     "vocab_size": settings["vocab_size"], "num_labelled": settings["num_labelled"]}
     splits = load_dataset(**data_options)
     # the baselines depend on the data (and the seed) alone: computed once here, shipped to the workers in the cache
-    baselines: dict[str, Any] = dict(tfidf_baselines(splits))
     # an encoder that appends its opening words is also compared with TF-IDF given the same word-order cue
-    if settings["encoder_kwargs"].get("head_tokens"):
-        baselines.update(tfidf_baselines(splits, opening_words=settings["encoder_kwargs"]["head_tokens"]))
+    baselines: dict[str, Any] = dict(tfidf_baselines(splits, opening_words=settings["encoder_kwargs"].get("head_tokens", 0)))
     baselines["majority_acc"] = float(torch.bincount(splits.y_test).max() / len(splits.y_test))
     probe_encoder = build_encoder(settings["encoder"], splits.input_shape, vocab_size=splits.vocab_size,
                                   **settings["encoder_kwargs"])

@@ -101,6 +101,15 @@ def tuned_linear_probe(train_feats: ArrayLike, train_labels: ArrayLike, test_fea
     return linear_probe(xtr, ytr, xte, yte, C=best, **probe_kw), best
 
 
+def probe_with(train_feats: ArrayLike, train_labels: ArrayLike, test_feats: ArrayLike, test_labels: ArrayLike,
+               probe_C: float | Sequence[float], seed: int = 0) -> tuple[float, float | None]:
+    """``(test accuracy, chosen C)`` of :func:`linear_probe` at a fixed ``probe_C`` (chosen C: None) or of
+    :func:`tuned_linear_probe` over ``probe_C`` as a grid, its held-out split drawn with ``seed``."""
+    if isinstance(probe_C, (int, float)):
+        return linear_probe(train_feats, train_labels, test_feats, test_labels, C=float(probe_C)), None
+    return tuned_linear_probe(train_feats, train_labels, test_feats, test_labels, grid=probe_C, seed=seed)
+
+
 def knn_accuracy(train_feats: ArrayLike, train_labels: ArrayLike, test_feats: ArrayLike, test_labels: ArrayLike, *,
                  k: int = 20, temperature: float = 0.1, chunk: int = 1024) -> float:
     """Weighted k-nearest-neighbour accuracy with cosine similarity (Wu et al. 2018's instance-discrimination kNN).
@@ -178,12 +187,9 @@ def evaluate_features(train_feats: ArrayLike, train_labels: ArrayLike, test_feat
     train rows (:func:`tuned_linear_probe`; the choice is reported as ``linear_C``).
     """
     args = (train_feats, train_labels, test_feats, test_labels)
-    out: dict[str, float] = {}
-    if isinstance(probe_C, (int, float)):
-        out["linear_acc"] = linear_probe(*args, C=float(probe_C))
-    else:
-        out["linear_acc"], out["linear_C"] = tuned_linear_probe(*args, grid=probe_C, seed=seed)
-    out["knn_acc"] = knn_accuracy(*args, k=k, temperature=temperature)
+    acc, C = probe_with(*args, probe_C, seed=seed)
+    out = {"linear_acc": acc, **({} if C is None else {"linear_C": C}),
+           "knn_acc": knn_accuracy(*args, k=k, temperature=temperature)}
     if few_label_per_class > 0:
         out["few_label_acc"], out["few_label_std"] = few_label_probe(
             *args, per_class=few_label_per_class, repeats=few_label_repeats, seed=seed)
